@@ -1,0 +1,138 @@
+//! Reading index entries as of a timestamp (MVCC). An index holds, per key,
+//! one entry per revision (`key ‖ !ts`, newest first); the visible state of a
+//! key at `read_ts` is its newest entry with `ts <= read_ts`, unless that entry
+//! is a tombstone.
+
+use crate::document::IndexEntry;
+use crate::error::{Result, StorageError};
+use crate::keys::{self, IndexId};
+use crate::persistence::{Direction, Persistence};
+use crate::Timestamp;
+
+/// A visible index row: the index key, the revision timestamp and (for
+/// `by_id`) the encoded document.
+pub struct Row<'a> {
+    pub key: &'a [u8],
+    pub ts: Timestamp,
+    pub document: Option<&'a [u8]>,
+}
+
+/// Scans index `index` over keys in `[start, end)` as of `read_ts`, calling
+/// `visit` for each visible row in `direction` order until it returns false.
+pub fn scan(
+    p: &dyn Persistence,
+    index: IndexId,
+    start: &[u8],
+    end: Option<&[u8]>,
+    read_ts: Timestamp,
+    direction: Direction,
+    mut visit: impl FnMut(Row<'_>) -> Result<bool>,
+) -> Result<()> {
+    let prefix = keys::index_prefix(index);
+    let mut lower = prefix.clone();
+    lower.extend_from_slice(start);
+    let upper = match end {
+        Some(e) => {
+            let mut u = prefix.clone();
+            u.extend_from_slice(e);
+            u
+        }
+        None => keys::prefix_successor(&prefix).unwrap_or_else(|| vec![0xFF; 6]),
+    };
+    if lower >= upper {
+        return Ok(());
+    }
+    let mut cur = p.scan(&lower, &upper, direction)?;
+    match direction {
+        Direction::Forward => {
+            // The key whose visible revision was already decided.
+            let mut decided: Vec<u8> = Vec::new();
+            let mut has_decided = false;
+            while cur.valid() {
+                let (key, ts) = split(cur.key())?;
+                if !(has_decided && key == decided.as_slice()) && ts <= read_ts {
+                    decided.clear();
+                    decided.extend_from_slice(key);
+                    has_decided = true;
+                    if let IndexEntry::Live { document } = IndexEntry::decode(cur.value())? {
+                        if !visit(Row { key, ts, document })? {
+                            return Ok(());
+                        }
+                    }
+                }
+                cur.advance();
+            }
+        }
+        Direction::Reverse => {
+            // Revisions of one key arrive oldest first: keep the newest visible
+            // one of the current key and emit it when the key changes.
+            let mut group: Option<(Vec<u8>, Option<(Timestamp, Vec<u8>)>)> = None;
+            while cur.valid() {
+                let (key, ts) = split(cur.key())?;
+                let same = group.as_ref().is_some_and(|(k, _)| k.as_slice() == key);
+                if !same {
+                    if let Some((k, Some((ts, value)))) = group.take() {
+                        if !emit(&k, ts, &value, &mut visit)? {
+                            return Ok(());
+                        }
+                    }
+                    group = Some((key.to_vec(), None));
+                }
+                if ts <= read_ts {
+                    if let Some((_, cand)) = group.as_mut() {
+                        *cand = Some((ts, cur.value().to_vec()));
+                    }
+                }
+                cur.advance();
+            }
+            if let Some((k, Some((ts, value)))) = group.take() {
+                emit(&k, ts, &value, &mut visit)?;
+            }
+        }
+    }
+    cur.status()
+}
+
+fn emit(
+    key: &[u8],
+    ts: Timestamp,
+    value: &[u8],
+    visit: &mut impl FnMut(Row<'_>) -> Result<bool>,
+) -> Result<bool> {
+    match IndexEntry::decode(value)? {
+        IndexEntry::Live { document } => visit(Row { key, ts, document }),
+        IndexEntry::Tombstone => Ok(true),
+    }
+}
+
+fn split(full: &[u8]) -> Result<(&[u8], Timestamp)> {
+    full.get(5..)
+        .and_then(keys::split_index_entry)
+        .ok_or_else(|| StorageError::Corrupt("short index entry key".into()))
+}
+
+/// The visible revision of exactly `key` in `index` at `read_ts`:
+/// `(revision ts, by_id document bytes)`.
+pub fn get(
+    p: &dyn Persistence,
+    index: IndexId,
+    key: &[u8],
+    read_ts: Timestamp,
+) -> Result<Option<(Timestamp, Vec<u8>)>> {
+    let lower = keys::index_entry_key(index, key, read_ts);
+    let mut key_prefix = keys::index_prefix(index);
+    key_prefix.extend_from_slice(key);
+    let Some(upper) = keys::prefix_successor(&key_prefix) else {
+        return Ok(None);
+    };
+    let cur = p.scan(&lower, &upper, Direction::Forward)?;
+    if !cur.valid() {
+        cur.status()?;
+        return Ok(None);
+    }
+    let (_, ts) = split(cur.key())?;
+    match IndexEntry::decode(cur.value())? {
+        IndexEntry::Live { document } => Ok(Some((ts, document.unwrap_or_default().to_vec()))),
+        IndexEntry::Tombstone => Ok(None),
+    }
+}

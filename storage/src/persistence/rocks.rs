@@ -1,0 +1,103 @@
+//! RocksDB implementation of [`Persistence`]: the embedded default.
+
+use std::path::Path;
+
+use rocksdb::{DBRawIteratorWithThreadMode, Options, ReadOptions, WriteOptions, DB};
+
+use super::{Direction, Durability, KvCursor, Persistence, WriteBatch};
+use crate::error::{Result, StorageError};
+
+pub struct RocksPersistence {
+    db: DB,
+}
+
+fn err(e: rocksdb::Error) -> StorageError {
+    StorageError::Persistence(e.into_string())
+}
+
+impl RocksPersistence {
+    /// Opens (creating if needed) the RocksDB database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        opts.increase_parallelism(2);
+        opts.set_max_background_jobs(2);
+        // Most writes are small synced batches from the committer.
+        opts.set_write_buffer_size(64 << 20);
+        let mut block = rocksdb::BlockBasedOptions::default();
+        block.set_bloom_filter(10.0, false);
+        block.set_block_cache(&rocksdb::Cache::new_lru_cache(256 << 20));
+        opts.set_block_based_table_factory(&block);
+        let db = DB::open(&opts, dir).map_err(err)?;
+        Ok(Self { db })
+    }
+
+    /// Makes a consistent on-disk copy (hard links where possible) in `dir`.
+    pub fn checkpoint(&self, dir: &Path) -> Result<()> {
+        let cp = rocksdb::checkpoint::Checkpoint::new(&self.db).map_err(err)?;
+        cp.create_checkpoint(dir).map_err(err)
+    }
+}
+
+struct RocksCursor<'a> {
+    it: DBRawIteratorWithThreadMode<'a, DB>,
+    direction: Direction,
+}
+
+impl KvCursor for RocksCursor<'_> {
+    fn valid(&self) -> bool {
+        self.it.valid()
+    }
+    fn key(&self) -> &[u8] {
+        self.it.key().unwrap_or_default()
+    }
+    fn value(&self) -> &[u8] {
+        self.it.value().unwrap_or_default()
+    }
+    fn advance(&mut self) {
+        match self.direction {
+            Direction::Forward => self.it.next(),
+            Direction::Reverse => self.it.prev(),
+        }
+    }
+    fn status(&self) -> Result<()> {
+        self.it.status().map_err(err)
+    }
+}
+
+impl Persistence for RocksPersistence {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db.get(key).map_err(err)
+    }
+
+    fn scan<'a>(
+        &'a self,
+        start: &[u8],
+        end: &[u8],
+        direction: Direction,
+    ) -> Result<Box<dyn KvCursor + 'a>> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(start.to_vec());
+        ro.set_iterate_upper_bound(end.to_vec());
+        let mut it = self.db.raw_iterator_opt(ro);
+        match direction {
+            Direction::Forward => it.seek_to_first(),
+            Direction::Reverse => it.seek_to_last(),
+        }
+        Ok(Box::new(RocksCursor { it, direction }))
+    }
+
+    fn write(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+        let mut wb = rocksdb::WriteBatch::default();
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => wb.put(k, v),
+                None => wb.delete(k),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(durability == Durability::Synced);
+        self.db.write_opt(wb, &wo).map_err(err)
+    }
+}
