@@ -57,24 +57,34 @@ fn commits(c: &mut Criterion) {
         g.bench_function(format!("raw_rocksdb_put_{threads}_threads"), |b| {
             b.iter_custom(|iters| {
                 let raw = raw.clone();
-                parallel(threads, iters, Arc::new(move |i| {
-                    let mut wo = rocksdb::WriteOptions::default();
-                    wo.set_sync(true);
-                    let v = vec![7u8; 200];
-                    raw.put_opt(i.to_be_bytes(), v, &wo).unwrap();
-                }))
+                parallel(
+                    threads,
+                    iters,
+                    Arc::new(move |i| {
+                        let mut wo = rocksdb::WriteOptions::default();
+                        wo.set_sync(true);
+                        let v = vec![7u8; 200];
+                        raw.put_opt(i.to_be_bytes(), v, &wo).unwrap();
+                    }),
+                )
             })
         });
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(dir.path(), DatabaseOptions::default()).unwrap();
+        // Created up front: concurrent first inserts would race to create it.
+        db.ensure_table("bench").unwrap();
         g.bench_function(format!("insert_commit_{threads}_threads"), |b| {
             b.iter_custom(|iters| {
                 let db = db.clone();
-                parallel(threads, iters, Arc::new(move |i| {
-                    let mut tx = db.begin();
-                    tx.insert("bench", doc(i as usize)).unwrap();
-                    tx.commit().unwrap();
-                }))
+                parallel(
+                    threads,
+                    iters,
+                    Arc::new(move |i| {
+                        let mut tx = db.begin();
+                        tx.insert("bench", doc(i as usize)).unwrap();
+                        tx.commit().unwrap();
+                    }),
+                )
             })
         });
     }
@@ -92,7 +102,8 @@ fn reads(c: &mut Criterion) {
         }
         tx.commit().unwrap();
     }
-    db.add_index("bench", "by_author", &["author".into()], &mut |_| {}).unwrap();
+    db.add_index("bench", "by_author", &["author".into()], &mut |_| {})
+        .unwrap();
     let raw_dir = tempfile::tempdir().unwrap();
     let raw = raw_db(raw_dir.path());
     for n in 0..10_000u64 {
@@ -111,9 +122,15 @@ fn reads(c: &mut Criterion) {
     });
     let mut k = 0usize;
     let mut tx = db.begin();
+    let mut reads = 0;
     g.bench_function("transaction_get", |b| {
         b.iter(|| {
             k = (k + 7919) % ids.len();
+            // A transaction may record at most 4096 read intervals.
+            reads += 1;
+            if reads % 4000 == 0 {
+                tx = db.begin();
+            }
             tx.get(&ids[k]).unwrap().unwrap()
         })
     });

@@ -1,0 +1,171 @@
+//! Benchmarks of the JavaScript runtime on the example app's real bundle:
+//! executions per second of a trivial query, a one-insert mutation and a
+//! 100-document read, in warm and strict mode, plus the cost of a fresh
+//! context with the app loaded. Run: `cargo bench -p udf-runtime --bench runtime`.
+//!
+//! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so
+//! figures stay meaningful on a machine shared with other work.
+
+#[path = "../udf-runtime/tests/common/mod.rs"]
+mod common;
+
+use std::time::Duration;
+
+use common::App;
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::json;
+use udf_runtime::{ContextMode, UdfType};
+
+/// CPU time of the current thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Criterion measurement of thread CPU time.
+struct CpuTime;
+
+struct NanosFormatter;
+
+impl ValueFormatter for NanosFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (factor, unit) = if typical < 1e3 {
+            (1.0, "ns")
+        } else if typical < 1e6 {
+            (1e-3, "µs")
+        } else {
+            (1e-6, "ms")
+        };
+        values.iter_mut().for_each(|v| *v *= factor);
+        unit
+    }
+
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        throughput: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
+        let n = match throughput {
+            Throughput::Elements(n) | Throughput::Bytes(n) | Throughput::BytesDecimal(n) => {
+                *n as f64
+            }
+        };
+        values.iter_mut().for_each(|v| *v = n * 1e9 / *v);
+        "elem/s"
+    }
+
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}
+
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NanosFormatter
+    }
+}
+
+fn run_ok(app: &mut App, req: &udf_runtime::ExecuteRequest) {
+    let outcome = app.execute(req);
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+}
+
+fn runtime(c: &mut Criterion<CpuTime>) {
+    let mut group = c.benchmark_group("runtime");
+    group.measurement_time(Duration::from_secs(4));
+    group.warm_up_time(Duration::from_secs(1));
+
+    let mut warm = App::new();
+    let ping = warm.request(UdfType::Query, "messages:ping", json!({}));
+    group.bench_function("warm trivial query", |b| {
+        b.iter(|| run_ok(&mut warm, &ping))
+    });
+
+    let send = warm.request(
+        UdfType::Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "hi"}),
+    );
+    group.bench_function("warm one-insert mutation", |b| {
+        b.iter(|| run_ok(&mut warm, &send))
+    });
+
+    let mut reader = App::new();
+    let empty = reader.request(UdfType::Query, "messages:listAll", json!({}));
+    group.bench_function("warm query reading 0 documents", |b| {
+        b.iter(|| run_ok(&mut reader, &empty))
+    });
+    for i in 0..100 {
+        let req = reader.request(
+            UdfType::Mutation,
+            "messages:send",
+            json!({"author": "ada", "body": format!("m{i}")}),
+        );
+        run_ok(&mut reader, &req);
+    }
+    group.bench_function("warm query reading 100 documents", |b| {
+        b.iter(|| run_ok(&mut reader, &empty))
+    });
+
+    let mut strict = App::new();
+    strict.mode = ContextMode::Strict;
+    let ping_strict = strict.request(UdfType::Query, "messages:ping", json!({}));
+    group.bench_function("strict trivial query", |b| {
+        b.iter(|| run_ok(&mut strict, &ping_strict))
+    });
+    let send_strict = strict.request(
+        UdfType::Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "hi"}),
+    );
+    group.bench_function("strict one-insert mutation", |b| {
+        b.iter(|| run_ok(&mut strict, &send_strict))
+    });
+
+    let fresh = App::new();
+    group.bench_function("fresh context with globals only", |b| {
+        b.iter(|| fresh.runtime.prewarm(&fresh.modules, &[]).expect("context"))
+    });
+    group.bench_function("fresh context with app loaded", |b| {
+        b.iter(|| {
+            fresh
+                .runtime
+                .prewarm(&fresh.modules, &["messages.js"])
+                .expect("context")
+        })
+    });
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = runtime
+}
+criterion_main!(benches);

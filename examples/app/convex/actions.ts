@@ -1,0 +1,56 @@
+// Actions: nested queries and mutations, scheduling, and the web globals.
+import { v } from "convex/values";
+import { action, internalMutation } from "./_generated/server";
+import { api, internal } from "./_generated/api";
+
+export const sendAndCount = action({
+  args: { author: v.string(), body: v.string() },
+  returns: v.object({ id: v.id("messages"), count: v.number() }),
+  handler: async (ctx, { author, body }): Promise<{ id: any; count: number }> => {
+    const id = await ctx.runMutation(api.messages.send, { author, body });
+    const count = await ctx.runQuery(internal.messages.count, { author });
+    console.log("author", author, "has", count);
+    return { id, count };
+  },
+});
+
+export const failNested = action({
+  args: {},
+  handler: async (ctx) => {
+    try {
+      await ctx.runMutation(api.messages.fail, {});
+      return "no error";
+    } catch (e: any) {
+      return { name: e.name, data: e.data };
+    }
+  },
+});
+
+export const later = internalMutation({
+  args: { author: v.string() },
+  handler: async (ctx, { author }) => {
+    return await ctx.scheduler.runAfter(1000, internal.messages.clearAuthor, { author });
+  },
+});
+
+export const webGlobals = action({
+  args: { text: v.string() },
+  handler: async (_ctx, { text }) => {
+    const bytes = new TextEncoder().encode(text);
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    const hex = Array.from(new Uint8Array(digest))
+      .map((b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    const url = new URL("https://example.com/a/b?x=1");
+    url.searchParams.append("text", text);
+    return {
+      decoded: new TextDecoder().decode(bytes),
+      length: bytes.length,
+      sha256: hex,
+      url: url.toString(),
+      b64: btoa(text),
+      uuidLength: crypto.randomUUID().length,
+      cloned: structuredClone({ a: [1, 2, { b: text }] }),
+    };
+  },
+});

@@ -1,0 +1,270 @@
+//! A deployment: its database, its function workers, the active push (the
+//! compiled modules and their analysis) and its environment variables.
+//!
+//! Pushes are kept on disk as `<data>/pushes/<n>.json` with `CURRENT` naming
+//! the active one (written by atomic rename), so a restart serves the same
+//! code and a deployment can be rolled back to an earlier push.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as JsonValue;
+use storage::{Database, DatabaseOptions};
+use udf_runtime::{ImportPhase, ModuleSet, ModuleSource, RuntimeConfig};
+
+use crate::functions::workers::Workers;
+
+/// One module as pushed by the CLI.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredModule {
+    pub path: String,
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_map: Option<String>,
+    pub environment: String,
+}
+
+impl StoredModule {
+    /// `sha256(source ‖ sourceMap)` hex: the CLI's notion of "unchanged".
+    pub fn hash(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.source.as_bytes());
+        if let Some(m) = &self.source_map {
+            h.update(m.as_bytes());
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// Everything a push installs, as persisted.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushRecord {
+    pub id: u64,
+    pub modules: Vec<StoredModule>,
+    /// The bundled `schema.js`, if the app has a schema.
+    pub schema_module: Option<StoredModule>,
+    /// `default.export()` of the schema, parsed.
+    pub schema: Option<JsonValue>,
+    pub udf_server_version: Option<String>,
+    pub import_seed: [u8; 32],
+    pub import_unix_ms: f64,
+    pub auth_config: Option<JsonValue>,
+    /// `module.js:function` → `Query` / `Mutation` / `Action`, from analysis.
+    #[serde(default)]
+    pub functions: BTreeMap<String, String>,
+}
+
+impl PushRecord {
+    /// The type of a deployed function, if it exists.
+    pub fn function_type(&self, module: &str, function: &str) -> Option<udf_runtime::UdfType> {
+        match self
+            .functions
+            .get(&format!("{module}:{function}"))?
+            .as_str()
+        {
+            "Query" => Some(udf_runtime::UdfType::Query),
+            "Mutation" => Some(udf_runtime::UdfType::Mutation),
+            "Action" => Some(udf_runtime::UdfType::Action),
+            _ => None,
+        }
+    }
+
+    /// The modules the runtime loads (isolate modules and the schema).
+    pub fn module_sources(&self) -> Vec<ModuleSource> {
+        self.modules
+            .iter()
+            .chain(self.schema_module.iter())
+            .filter(|m| m.environment != "node")
+            .map(|m| ModuleSource {
+                path: m.path.clone(),
+                source: m.source.clone(),
+                source_map: m.source_map.clone(),
+            })
+            .collect()
+    }
+
+    pub fn import_phase(&self) -> ImportPhase {
+        ImportPhase {
+            rng_seed: self.import_seed,
+            unix_timestamp_ms: self.import_unix_ms,
+        }
+    }
+}
+
+/// The push currently serving requests.
+pub struct ActivePush {
+    pub record: PushRecord,
+    pub modules: Arc<ModuleSet>,
+}
+
+pub struct Deployment {
+    pub name: String,
+    pub db: Database,
+    pub workers: Workers,
+    dir: PathBuf,
+    active: RwLock<Option<Arc<ActivePush>>>,
+    env: RwLock<Arc<BTreeMap<String, String>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeploymentError {
+    #[error("cannot open the database in {dir}: {source}")]
+    Database {
+        dir: String,
+        source: storage::StorageError,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("stored push is unreadable: {0}")]
+    BadPush(String),
+}
+
+const ENV_FILE: &str = "environment.json";
+const CURRENT: &str = "CURRENT";
+
+impl Deployment {
+    /// Opens the deployment stored in `dir`, loading its active push.
+    pub fn open(
+        name: &str,
+        dir: &Path,
+        workers: usize,
+        queue: usize,
+    ) -> Result<Self, DeploymentError> {
+        std::fs::create_dir_all(dir.join("pushes"))?;
+        let db = Database::open(&dir.join("db"), DatabaseOptions::default()).map_err(|source| {
+            DeploymentError::Database {
+                dir: dir.display().to_string(),
+                source,
+            }
+        })?;
+        let mut config = RuntimeConfig::default();
+        config.deployment.name = name.to_string();
+        let workers = Workers::start(workers, queue, config)?;
+        let env: BTreeMap<String, String> = match std::fs::read(dir.join(ENV_FILE)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| DeploymentError::BadPush(e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let deployment = Self {
+            name: name.to_string(),
+            db,
+            workers,
+            dir: dir.to_path_buf(),
+            active: RwLock::new(None),
+            env: RwLock::new(Arc::new(env)),
+        };
+        if let Some(record) = deployment.load_current()? {
+            let modules = ModuleSet::compile_with(record.module_sources(), record.import_phase())
+                .map_err(|e| DeploymentError::BadPush(e.to_string()))?;
+            *deployment.active.write() = Some(Arc::new(ActivePush { record, modules }));
+        }
+        Ok(deployment)
+    }
+
+    pub fn active(&self) -> Option<Arc<ActivePush>> {
+        self.active.read().clone()
+    }
+
+    pub fn env(&self) -> Arc<BTreeMap<String, String>> {
+        self.env.read().clone()
+    }
+
+    /// Applies environment variable changes (`None` removes) and persists them.
+    pub fn update_env(
+        &self,
+        changes: Vec<(String, Option<String>)>,
+    ) -> Result<(), DeploymentError> {
+        let mut env = (**self.env.read()).clone();
+        for (k, v) in changes {
+            match v {
+                Some(v) => env.insert(k, v),
+                None => env.remove(&k),
+            };
+        }
+        write_atomic(
+            &self.dir.join(ENV_FILE),
+            &serde_json::to_vec(&env).map_err(|e| DeploymentError::BadPush(e.to_string()))?,
+        )?;
+        *self.env.write() = Arc::new(env);
+        Ok(())
+    }
+
+    fn load_current(&self) -> Result<Option<PushRecord>, DeploymentError> {
+        let current = match std::fs::read_to_string(self.dir.join("pushes").join(CURRENT)) {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let id: u64 = current
+            .trim()
+            .parse()
+            .map_err(|_| DeploymentError::BadPush(format!("bad CURRENT {current:?}")))?;
+        self.load_push(id).map(Some)
+    }
+
+    /// Reads a stored push by id.
+    pub fn load_push(&self, id: u64) -> Result<PushRecord, DeploymentError> {
+        let bytes = std::fs::read(self.push_path(id))?;
+        serde_json::from_slice(&bytes).map_err(|e| DeploymentError::BadPush(e.to_string()))
+    }
+
+    fn push_path(&self, id: u64) -> PathBuf {
+        self.dir.join("pushes").join(format!("{id}.json"))
+    }
+
+    /// The ids of all stored pushes, oldest first.
+    pub fn push_history(&self) -> Result<Vec<u64>, DeploymentError> {
+        let mut ids: Vec<u64> = std::fs::read_dir(self.dir.join("pushes"))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".json")?.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// The next push id.
+    pub fn next_push_id(&self) -> Result<u64, DeploymentError> {
+        Ok(self.push_history()?.last().map_or(1, |l| l + 1))
+    }
+
+    /// Stores a push and makes it the active one. The record is durable
+    /// before `CURRENT` points at it, so a crash leaves either push serving.
+    pub fn activate(
+        &self,
+        record: PushRecord,
+        modules: Arc<ModuleSet>,
+    ) -> Result<(), DeploymentError> {
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| DeploymentError::BadPush(e.to_string()))?;
+        write_atomic(&self.push_path(record.id), &bytes)?;
+        write_atomic(
+            &self.dir.join("pushes").join(CURRENT),
+            record.id.to_string().as_bytes(),
+        )?;
+        *self.active.write() = Some(Arc::new(ActivePush { record, modules }));
+        Ok(())
+    }
+}
+
+/// Writes a file by writing a temporary sibling, syncing it and renaming.
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(parent) = path.parent() {
+        std::fs::File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The runtime-backed `FunctionExecutor`: turns a validated `FunctionCall`
+//! into an execution on a worker, against the active push, and the outcome
+//! into Convex's `UdfResponse`.
+
+use std::sync::Arc;
+
+use serde_json::Value as JsonValue;
+use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
+
+use super::run::{occ_message, run_action, run_mutation, run_query, RunError, Target};
+use crate::api::auth::Identity;
+use crate::api::call::FunctionCall;
+use crate::api::executor::{BoxFuture, FunctionExecutor};
+use crate::api::format::OutputFormat;
+use crate::api::response::UdfResponse;
+use crate::api::timestamp::Timestamp;
+use crate::api::udf_type::UdfType as ApiUdfType;
+use crate::deployment::Deployment;
+use crate::error::ApiError;
+use crate::functions::workers::WorkerError;
+
+pub struct RuntimeExecutor {
+    pub deployment: Arc<Deployment>,
+}
+
+fn to_runtime_type(t: ApiUdfType) -> udf_runtime::UdfType {
+    match t {
+        ApiUdfType::Query => udf_runtime::UdfType::Query,
+        ApiUdfType::Mutation => udf_runtime::UdfType::Mutation,
+        ApiUdfType::Action => udf_runtime::UdfType::Action,
+        ApiUdfType::HttpAction => udf_runtime::UdfType::HttpAction,
+    }
+}
+
+/// Re-encodes an encoded-JSON value in the requested output format.
+fn export(value: &JsonValue, format: OutputFormat) -> JsonValue {
+    if format == OutputFormat::ConvexEncodedJson {
+        return value.clone();
+    }
+    match storage::Value::from_encoded_json(value) {
+        Ok(v) => match format {
+            OutputFormat::CleanJson => v.to_clean_json(),
+            _ => v.to_export_json(),
+        },
+        Err(_) => value.clone(),
+    }
+}
+
+fn worker_error(e: WorkerError) -> ApiError {
+    ApiError::overloaded("Overloaded", e.to_string())
+}
+
+fn run_error(e: RunError) -> ApiError {
+    match e {
+        RunError::OccExhausted { table } => ApiError::occ_retries_exhausted(occ_message(&table)),
+        RunError::BadTimestamp(e) => ApiError::bad_request("InvalidTimestamp", e.to_string()),
+        RunError::Storage(e) => ApiError::internal(e.to_string()),
+    }
+}
+
+impl RuntimeExecutor {
+    fn response(
+        &self,
+        call: &FunctionCall,
+        outcome: ExecuteOutcome,
+    ) -> Result<UdfResponse, ApiError> {
+        match outcome.result {
+            Ok(value) => Ok(UdfResponse::Success {
+                value: export(&value, call.format),
+                log_lines: outcome.log_lines,
+            }),
+            Err(ExecuteError::Js(js)) => Ok(UdfResponse::Error {
+                error_message: format!("[Request ID: {}] Server Error\n{js}", call.request_id),
+                error_data: js.custom_data.as_ref().map(|d| export(d, call.format)),
+                log_lines: outcome.log_lines,
+            }),
+            Err(ExecuteError::System(message)) => {
+                tracing::error!(%message, path = %call.path.stripped(), "function failed with a system error");
+                Err(ApiError::internal(message))
+            }
+        }
+    }
+
+    /// The identity a function sees, or an error for credentials we cannot accept.
+    fn identity(call: &FunctionCall) -> Result<Option<JsonValue>, ApiError> {
+        match &call.identity {
+            Identity::Anonymous | Identity::Admin => Ok(None),
+            Identity::ActingAsUser(attrs) => {
+                let mut attrs = attrs.clone();
+                if !attrs.contains_key("tokenIdentifier") {
+                    let issuer = attrs.get("issuer").and_then(JsonValue::as_str).unwrap_or("");
+                    let subject = attrs.get("subject").and_then(JsonValue::as_str).unwrap_or("");
+                    attrs.insert("tokenIdentifier".into(), JsonValue::String(format!("{issuer}|{subject}")));
+                }
+                Ok(Some(JsonValue::Object(attrs)))
+            }
+            Identity::UnverifiedUserToken(_) => Err(ApiError::unauthenticated(
+                "NoAuthProvider",
+                "No auth provider found matching the given token. Check that your JWT's issuer and audience match one of your configured providers: JWT verification is not supported by this server yet.",
+            )),
+        }
+    }
+
+    fn request(
+        &self,
+        call: &FunctionCall,
+        udf_type: udf_runtime::UdfType,
+    ) -> Result<ExecuteRequest, ApiError> {
+        let mut req = ExecuteRequest::new(
+            udf_type,
+            format!("{}:{}", call.path.module(), call.path.function()),
+            call.args_json(),
+        );
+        req.identity = Self::identity(call)?;
+        req.env = self.deployment.env();
+        rand::Rng::fill(&mut rand::thread_rng(), &mut req.rng_seed[..]);
+        req.mode = ContextMode::Warm;
+        req.request_id = call.request_id.as_str().to_string();
+        req.allow_internal = call.identity.is_admin();
+        Ok(req)
+    }
+
+    async fn run_one(&self, call: FunctionCall, ts: Option<u64>) -> Result<UdfResponse, ApiError> {
+        let Some(active) = self.deployment.active() else {
+            return Ok(UdfResponse::Error {
+                error_message: format!(
+                    "[Request ID: {}] Server Error\nCould not find public function for '{}'. Did you forget to run `npx convex dev` or `npx convex deploy`?\n",
+                    call.request_id,
+                    call.path.stripped()
+                ),
+                error_data: None,
+                log_lines: Vec::new(),
+            });
+        };
+        let udf_type = match call.udf_type {
+            Some(t) => to_runtime_type(t),
+            None => active
+                .record
+                .function_type(call.path.module(), call.path.function())
+                .unwrap_or(udf_runtime::UdfType::Query),
+        };
+        let request = self.request(&call, udf_type)?;
+        let db = self.deployment.db.clone();
+        let modules = active.modules.clone();
+        let outcome = self
+            .deployment
+            .workers
+            .run(move |runtime| {
+                let target = Target {
+                    db: &db,
+                    modules: &modules,
+                };
+                match udf_type {
+                    udf_runtime::UdfType::Mutation => run_mutation(runtime, &target, &request),
+                    udf_runtime::UdfType::Action => Ok(run_action(runtime, &target, &request)),
+                    _ => run_query(runtime, &target, &request, ts),
+                }
+            })
+            .await
+            .map_err(worker_error)?
+            .map_err(run_error)?;
+        self.response(&call, outcome)
+    }
+}
+
+impl FunctionExecutor for RuntimeExecutor {
+    fn execute(&self, call: FunctionCall) -> BoxFuture<'_, Result<UdfResponse, ApiError>> {
+        Box::pin(async move {
+            let ts = call.at_ts.map(|t| t.0);
+            self.run_one(call, ts).await
+        })
+    }
+
+    fn execute_batch(
+        &self,
+        calls: Vec<FunctionCall>,
+    ) -> BoxFuture<'_, Result<Vec<UdfResponse>, ApiError>> {
+        Box::pin(async move {
+            let ts = self.deployment.db.repeatable_ts();
+            let mut out = Vec::with_capacity(calls.len());
+            for call in calls {
+                out.push(self.run_one(call, Some(ts)).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn latest_timestamp(&self) -> BoxFuture<'_, Result<Timestamp, ApiError>> {
+        Box::pin(async move { Ok(Timestamp(self.deployment.db.repeatable_ts())) })
+    }
+}
+
+pub fn executor(deployment: Arc<Deployment>) -> Arc<dyn FunctionExecutor> {
+    Arc::new(RuntimeExecutor { deployment })
+}

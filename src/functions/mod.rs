@@ -1,0 +1,8 @@
+//! Running user functions: the storage-backed [`udf_runtime::Host`], the
+//! worker threads that own the JavaScript runtimes, and the
+//! [`crate::api::executor::FunctionExecutor`] the HTTP layer calls.
+
+pub mod executor;
+pub mod run;
+pub mod storage_host;
+pub mod workers;

@@ -1,0 +1,333 @@
+//! Runs every function of the example app (bundled by the real `convex`
+//! CLI) against the in-memory host: results, errors and log lines.
+
+mod common;
+
+use common::App;
+use serde_json::json;
+use udf_runtime::UdfType::{Action, Mutation, Query};
+
+#[test]
+fn mutation_then_query_by_index() {
+    let mut app = App::new();
+    let id = app.ok(
+        Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "hello"}),
+    );
+    let id = id.as_str().expect("id string").to_string();
+    app.ok(
+        Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "second"}),
+    );
+    app.ok(
+        Mutation,
+        "messages:send",
+        json!({"author": "bob", "body": "other"}),
+    );
+    let rows = app.ok(Query, "messages:list", json!({"author": "ada"}));
+    let bodies: Vec<_> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].clone())
+        .collect();
+    assert_eq!(bodies, vec![json!("second"), json!("hello")]);
+    assert_eq!(rows[1]["_id"], json!(id));
+    let all = app.ok(Query, "messages:listAll", json!({}));
+    assert_eq!(all.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn send_logs_like_convex() {
+    let mut app = App::new();
+    let outcome = app.run(
+        Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "hi"}),
+    );
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    assert_eq!(
+        outcome.log_lines,
+        vec!["[LOG] 'sent' 'hi' 'by' 'ada'".to_string()]
+    );
+}
+
+#[test]
+fn action_runs_nested_mutation_and_query() {
+    let mut app = App::new();
+    app.ok(
+        Mutation,
+        "messages:send",
+        json!({"author": "ada", "body": "one"}),
+    );
+    let outcome = app.run(
+        Action,
+        "actions:sendAndCount",
+        json!({"author": "ada", "body": "two"}),
+    );
+    let value = outcome.result.expect("action result");
+    assert_eq!(value["count"], json!(2));
+    assert_eq!(
+        outcome.log_lines,
+        vec![
+            "[LOG] 'sent' 'two' 'by' 'ada'".to_string(),
+            "[LOG] 'author' 'ada' 'has' 2".to_string()
+        ]
+    );
+}
+
+fn seed(app: &mut App) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (author, body, channel) in [
+        ("ada", "a1", Some("general")),
+        ("bob", "b1", Some("general")),
+        ("ada", "a2", None),
+        ("cyd", "c1", Some("random")),
+        ("bob", "b2", Some("general")),
+    ] {
+        let mut args = json!({"author": author, "body": body});
+        if let Some(c) = channel {
+            args["channel"] = json!(c);
+        }
+        let id = app.ok(Mutation, "messages:send", args);
+        ids.push(id.as_str().unwrap().to_string());
+    }
+    ids
+}
+
+fn bodies(rows: &serde_json::Value) -> Vec<String> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["body"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn index_ranges_filters_and_order() {
+    let mut app = App::new();
+    seed(&mut app);
+    let general = app.ok(Query, "messages:inChannel", json!({"channel": "general"}));
+    assert_eq!(bodies(&general), ["a1", "b1", "b2"]);
+    let from_b = app.ok(
+        Query,
+        "messages:inChannel",
+        json!({"channel": "general", "authorFrom": "b"}),
+    );
+    assert_eq!(bodies(&from_b), ["b1", "b2"]);
+    let filtered = app.ok(Query, "messages:withBody", json!({"body": "random"}));
+    assert_eq!(bodies(&filtered), ["c1"]);
+    let filtered = app.ok(Query, "messages:withBody", json!({"body": "a2"}));
+    assert_eq!(bodies(&filtered), ["a2"]);
+    let latest = app.ok(Query, "messages:latest", json!({}));
+    assert_eq!(latest["body"], json!("b2"));
+    let limited = app.ok(Query, "messages:list", json!({"author": "bob", "limit": 1}));
+    assert_eq!(bodies(&limited), ["b2"]);
+}
+
+#[test]
+fn unique_first_and_get() {
+    let mut app = App::new();
+    let ids = seed(&mut app);
+    let cyd = app.ok(Query, "messages:onlyByAuthor", json!({"author": "cyd"}));
+    assert_eq!(cyd["body"], json!("c1"));
+    assert_eq!(
+        app.ok(Query, "messages:onlyByAuthor", json!({"author": "zed"})),
+        json!(null)
+    );
+    let e = app.err(Query, "messages:onlyByAuthor", json!({"author": "ada"}));
+    assert!(
+        e.message
+            .starts_with("Uncaught Error: unique() query returned more than one result"),
+        "{}",
+        e.message
+    );
+    let got = app.ok(Query, "messages:get", json!({"id": ids[3]}));
+    assert_eq!(got["_id"], json!(ids[3]));
+    assert_eq!(got["author"], json!("cyd"));
+}
+
+#[test]
+fn paginate_walks_all_pages() {
+    let mut app = App::new();
+    seed(&mut app);
+    let mut cursor = serde_json::Value::Null;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let page = app.ok(
+            Query,
+            "messages:page",
+            json!({"paginationOpts": {"numItems": 2, "cursor": cursor}}),
+        );
+        seen.extend(bodies(&page["page"]));
+        if page["isDone"] == json!(true) {
+            break;
+        }
+        cursor = page["continueCursor"].clone();
+    }
+    assert_eq!(seen, ["a1", "b1", "a2", "c1", "b2"]);
+}
+
+#[test]
+fn patch_replace_delete() {
+    let mut app = App::new();
+    let ids = seed(&mut app);
+    let edit = json!({"id": ids[0], "body": "edited", "channel": "news"});
+    assert_eq!(app.ok(Mutation, "messages:edit", edit), json!(null));
+    let doc = app.ok(Query, "messages:get", json!({"id": ids[0]}));
+    assert_eq!(
+        (doc["body"].clone(), doc["channel"].clone()),
+        (json!("edited"), json!("news"))
+    );
+    assert_eq!(doc["author"], json!("ada"));
+    // `channel: undefined` in a patch removes the field; other fields stay.
+    app.ok(
+        Mutation,
+        "messages:edit",
+        json!({"id": ids[0], "body": "again"}),
+    );
+    let doc = app.ok(Query, "messages:get", json!({"id": ids[0]}));
+    assert!(doc.get("channel").is_none(), "{doc}");
+    assert_eq!(
+        (doc["author"].clone(), doc["body"].clone()),
+        (json!("ada"), json!("again"))
+    );
+    let replaced = app.ok(
+        Mutation,
+        "messages:replaceBody",
+        json!({"id": ids[1], "body": "new"}),
+    );
+    assert_eq!(replaced["body"], json!("new"));
+    assert!(replaced.get("channel").is_none());
+    app.ok(Mutation, "messages:remove", json!({"id": ids[1]}));
+    assert_eq!(
+        app.ok(Query, "messages:get", json!({"id": ids[1]})),
+        json!(null)
+    );
+    let e = app.err(
+        Mutation,
+        "messages:replaceBody",
+        json!({"id": ids[1], "body": "x"}),
+    );
+    assert_eq!(
+        e.custom_data,
+        Some(json!({"code": 404, "message": "no such message"}))
+    );
+}
+
+#[test]
+fn int64_bytes_records_unions_literals() {
+    let mut app = App::new();
+    let one = app.ok(Mutation, "counters:bump", json!({"name": "hits"}));
+    assert_eq!(one, json!({"$integer": "AQAAAAAAAAA="}));
+    let args = json!({"name": "hits", "by": {"$integer": "CgAAAAAAAAA="}, "blob": {"$bytes": "AQID"}, "tags": {"x": 1}});
+    assert_eq!(
+        app.ok(Mutation, "counters:bump", args),
+        json!({"$integer": "CwAAAAAAAAA="})
+    );
+    let got = app.ok(Query, "counters:get", json!({"name": "hits"}));
+    assert_eq!(
+        got,
+        json!({"name": "hits", "value": {"$integer": "CwAAAAAAAAA="}, "blob": {"$bytes": "AQID"}})
+    );
+    assert_eq!(
+        app.ok(Query, "counters:get", json!({"name": "none"})),
+        json!(null)
+    );
+    assert_eq!(
+        app.ok(Query, "counters:describe", json!({"kind": "long"})),
+        json!("1 counters, total 11")
+    );
+    assert_eq!(
+        app.ok(
+            Query,
+            "counters:describe",
+            json!({"kind": "short", "extra": [1, {"a": null}]})
+        ),
+        json!("1")
+    );
+    let e = app.err(Query, "counters:describe", json!({"kind": "medium"}));
+    assert!(
+        e.message.starts_with("ArgumentValidationError: "),
+        "{}",
+        e.message
+    );
+    let e = app.err(
+        Mutation,
+        "counters:bump",
+        json!({"name": "x", "tags": {"a": "not a number"}}),
+    );
+    assert!(e.message.contains("Path: .tags.values()"), "{}", e.message);
+}
+
+#[test]
+fn actions_schedule_and_nested_errors() {
+    let mut app = App::new();
+    let failed = app.ok(Action, "actions:failNested", json!({}));
+    assert_eq!(
+        failed,
+        json!({"name": "ConvexError", "data": {"code": 42, "message": "the answer"}})
+    );
+    let mut req = app.request(Mutation, "actions:later", json!({"author": "bot"}));
+    req.allow_internal = true;
+    let job = app.execute(&req).result.expect("schedule");
+    let scheduled = &app.host.scheduled;
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(json!(scheduled[0].id), job);
+    assert_eq!(scheduled[0].name, "messages:clearAuthor");
+    assert_eq!(scheduled[0].args, json!({"author": "bot"}));
+    assert_eq!(scheduled[0].ts, (1_750_000_000_000.0 + 1000.0) / 1000.0);
+}
+
+#[test]
+fn web_globals_in_an_action() {
+    let mut app = App::new();
+    let out = app.ok(Action, "actions:webGlobals", json!({"text": "héllo"}));
+    assert_eq!(out["decoded"], json!("héllo"));
+    assert_eq!(out["length"], json!(6));
+    // sha256("héllo") computed independently with `printf 'héllo' | sha256sum`.
+    assert_eq!(
+        out["sha256"],
+        json!("3c48591d8d098a4538f5e013dfcf406e948eac4d3277b10bf614e295d6068179")
+    );
+    assert_eq!(
+        out["url"],
+        json!("https://example.com/a/b?x=1&text=h%C3%A9llo")
+    );
+    assert_eq!(out["b64"], json!("aOlsbG8="));
+    assert_eq!(out["uuidLength"], json!(36));
+    assert_eq!(out["cloned"], json!({"a": [1, 2, {"b": "héllo"}]}));
+}
+
+#[test]
+fn http_actions_route_requests() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut app = App::new();
+    let body = b64.encode(br#"{"author":"ada","body":"via http"}"#);
+    let request = json!({"url": "https://site.example/messages", "method": "POST", "headers": [["content-type", "application/json"]], "body": body});
+    let mut req = app.request(udf_runtime::UdfType::HttpAction, "http", json!(null));
+    req.args_json = request.to_string();
+    let created = app.execute(&req).result.expect("POST");
+    assert_eq!(created["status"], json!(201));
+    let id = String::from_utf8(b64.decode(created["body"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(app.host.docs("messages")[0]["_id"], json!(id));
+
+    req.args_json = json!({"url": "https://site.example/messages?author=ada", "method": "GET", "headers": [], "body": null}).to_string();
+    let listed = app.execute(&req).result.expect("GET");
+    assert_eq!(listed["status"], json!(200));
+    assert!(listed["headers"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(["content-type", "application/json"])));
+    let text = String::from_utf8(b64.decode(listed["body"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(text, r#"["via http"]"#);
+
+    req.args_json =
+        json!({"url": "https://site.example/nope", "method": "GET", "headers": [], "body": null})
+            .to_string();
+    let missing = app.execute(&req).result.expect("404 response");
+    assert_eq!(missing["status"], json!(404));
+}
