@@ -1,0 +1,94 @@
+//! End to end with the real clients: `npx convex deploy` (the unmodified
+//! `convex` CLI, bundling offline) pushes `examples/app` to a running
+//! server, then the real `ConvexHttpClient` calls its functions. A second
+//! deploy of the same code uploads nothing new and keeps serving.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::Server;
+
+fn app_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app")
+}
+
+fn require_node_modules() {
+    let convex = app_dir().join("node_modules/convex/package.json");
+    assert!(
+        convex.exists(),
+        "examples/app/node_modules is missing: run `npm ci --prefix examples/app` (.ci/run does)"
+    );
+}
+
+/// Copies the app (without node_modules) so the CLI's codegen writes into a
+/// scratch directory, with node_modules linked in.
+fn scratch_app() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("cp")
+        .args(["-r"])
+        .arg(app_dir().join("convex"))
+        .arg(app_dir().join("package.json"))
+        .arg(dir.path())
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    std::os::unix::fs::symlink(app_dir().join("node_modules"), dir.path().join("node_modules"))
+        .expect("link node_modules");
+    dir
+}
+
+fn deploy(server: &Server, app: &Path) -> String {
+    let out = Command::new("npx")
+        .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
+        .current_dir(app)
+        .env("CI", "1")
+        .env("CONVEX_SELF_HOSTED_URL", &server.url)
+        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", &server.admin_key)
+        .env_remove("CONVEX_DEPLOYMENT")
+        .output()
+        .expect("run npx convex deploy");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "npx convex deploy failed:\n{text}");
+    text
+}
+
+#[test]
+fn deploy_with_the_real_cli_then_call_with_convex_http_client() {
+    require_node_modules();
+    let server = Server::start();
+    let app = scratch_app();
+    let first = deploy(&server, app.path());
+    assert!(first.contains("Deployed Convex functions"), "{first}");
+    assert!(first.contains("messages.by_author"), "the added index is reported:\n{first}");
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/http_client.mjs");
+    let out = Command::new("node")
+        .arg(script)
+        .arg(&server.url)
+        .arg(&server.admin_key)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "ConvexHttpClient assertions failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Unchanged code: nothing new to add, and the data is still served.
+    let second = deploy(&server, app.path());
+    assert!(!second.contains("[+]"), "a redeploy of unchanged code added something:\n{second}");
+    let body = ureq::post(&format!("{}/api/query", server.url))
+        .send_json(serde_json::json!({"path": "messages:list", "args": {"author": "bob"}, "format": "json"}))
+        .expect("query after redeploy")
+        .into_json::<serde_json::Value>()
+        .expect("json");
+    assert_eq!(body["status"], "success", "{body}");
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(1), "{body}");
+}
