@@ -34,8 +34,11 @@ fn scratch_app() -> tempfile::TempDir {
         .status()
         .expect("cp");
     assert!(status.success());
-    std::os::unix::fs::symlink(app_dir().join("node_modules"), dir.path().join("node_modules"))
-        .expect("link node_modules");
+    std::os::unix::fs::symlink(
+        app_dir().join("node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("link node_modules");
     dir
 }
 
@@ -65,7 +68,10 @@ fn deploy_with_the_real_cli_then_call_with_convex_http_client() {
     let app = scratch_app();
     let first = deploy(&server, app.path());
     assert!(first.contains("Deployed Convex functions"), "{first}");
-    assert!(first.contains("messages.by_author"), "the added index is reported:\n{first}");
+    assert!(
+        first.contains("messages.by_author"),
+        "the added index is reported:\n{first}"
+    );
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/http_client.mjs");
     let out = Command::new("node")
@@ -83,7 +89,10 @@ fn deploy_with_the_real_cli_then_call_with_convex_http_client() {
 
     // Unchanged code: nothing new to add, and the data is still served.
     let second = deploy(&server, app.path());
-    assert!(!second.contains("[+]"), "a redeploy of unchanged code added something:\n{second}");
+    assert!(
+        !second.contains("[+]"),
+        "a redeploy of unchanged code added something:\n{second}"
+    );
     let body = ureq::post(&format!("{}/api/query", server.url))
         .send_json(serde_json::json!({"path": "messages:list", "args": {"author": "bob"}, "format": "json"}))
         .expect("query after redeploy")

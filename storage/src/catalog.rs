@@ -198,6 +198,10 @@ pub fn new_table_changes(
             number: number.0,
         }),
         index(by_id, BY_ID, IndexKind::ById),
-        index(by_creation_time, BY_CREATION_TIME, IndexKind::ByCreationTime),
+        index(
+            by_creation_time,
+            BY_CREATION_TIME,
+            IndexKind::ByCreationTime,
+        ),
     ]
 }

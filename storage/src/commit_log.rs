@@ -114,19 +114,27 @@ impl Database {
                 _ => Vec::new(),
             };
             let mut full = false;
-            mvcc::scan(p, by_id.id, &start, None, snapshot_ts, Direction::Forward, |row| {
-                if rows.len() >= limit {
-                    full = true;
-                    return Ok(false);
-                }
-                let document = Document::decode(row.document.unwrap_or_default())?;
-                rows.push(SnapshotRow {
-                    table: table.clone(),
-                    ts: row.ts,
-                    document,
-                });
-                Ok(true)
-            })?;
+            mvcc::scan(
+                p,
+                by_id.id,
+                &start,
+                None,
+                snapshot_ts,
+                Direction::Forward,
+                |row| {
+                    if rows.len() >= limit {
+                        full = true;
+                        return Ok(false);
+                    }
+                    let document = Document::decode(row.document.unwrap_or_default())?;
+                    rows.push(SnapshotRow {
+                        table: table.clone(),
+                        ts: row.ts,
+                        document,
+                    });
+                    Ok(true)
+                },
+            )?;
             if full {
                 let last = rows.last().map(|r| r.document.id);
                 return Ok(SnapshotPage {

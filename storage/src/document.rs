@@ -6,8 +6,8 @@
 
 use crate::error::{Result, StorageError};
 use crate::id::DocumentId;
-use crate::value::sort_key::{read_sort_key, write_object_sort_key};
 use crate::value::object_size;
+use crate::value::sort_key::{read_sort_key, write_object_sort_key};
 use crate::value::{Object, Value};
 use crate::Timestamp;
 

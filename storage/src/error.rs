@@ -18,10 +18,14 @@ pub enum StorageError {
     #[error("Documents read from or written to the \"{table}\" table changed while this mutation was being run (conflicting document: {document})")]
     Conflict { table: String, document: String },
     /// The transaction began too long ago for its conflicts to be checked.
-    #[error("Transaction began at {begin_ts} which is older than the conflict-check window; retry it")]
+    #[error(
+        "Transaction began at {begin_ts} which is older than the conflict-check window; retry it"
+    )]
     TransactionTooOld { begin_ts: u64 },
     /// A read or cursor asked for a timestamp outside the retention window.
-    #[error("Timestamp {ts} is outside the retention window (oldest readable timestamp is {min_ts})")]
+    #[error(
+        "Timestamp {ts} is outside the retention window (oldest readable timestamp is {min_ts})"
+    )]
     OutOfRetention { ts: u64, min_ts: u64 },
     /// A read asked for a timestamp that has not happened yet.
     #[error("Timestamp {ts} is in the future (latest readable timestamp is {max_ts})")]

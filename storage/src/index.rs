@@ -47,7 +47,9 @@ pub enum IndexKind {
     ById,
     ByCreationTime,
     /// User fields, without the implicit `_creationTime` and id suffix.
-    User { fields: Vec<String> },
+    User {
+        fields: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,7 +65,11 @@ impl Database {
         let number = self.ensure_table(table)?;
         let catalog = self.catalog();
         if let Some(existing) = catalog.index_by_name(number, name) {
-            if existing.kind == (IndexKind::User { fields: fields.to_vec() }) {
+            if existing.kind
+                == (IndexKind::User {
+                    fields: fields.to_vec(),
+                })
+            {
                 if existing.state == IndexState::Ready {
                     return Ok(existing.id);
                 }
@@ -113,22 +117,30 @@ impl Database {
         let mut batch = WriteBatch::new();
         let mut done = 0u64;
         let mut result = Ok(());
-        mvcc::scan(p, by_id.id, &[], None, meta.created_ts, Direction::Forward, |row| {
-            let doc = Document::decode(row.document.unwrap_or_default())?;
-            batch.put(
-                keys::index_entry_key(meta.id, &meta.key_for(&doc), row.ts),
-                IndexEntry::encode_live(None),
-            );
-            done += 1;
-            if batch.len() >= BACKFILL_BATCH {
-                if let Err(e) = p.write(std::mem::take(&mut batch), Durability::Buffered) {
-                    result = Err(e);
-                    return Ok(false);
+        mvcc::scan(
+            p,
+            by_id.id,
+            &[],
+            None,
+            meta.created_ts,
+            Direction::Forward,
+            |row| {
+                let doc = Document::decode(row.document.unwrap_or_default())?;
+                batch.put(
+                    keys::index_entry_key(meta.id, &meta.key_for(&doc), row.ts),
+                    IndexEntry::encode_live(None),
+                );
+                done += 1;
+                if batch.len() >= BACKFILL_BATCH {
+                    if let Err(e) = p.write(std::mem::take(&mut batch), Durability::Buffered) {
+                        result = Err(e);
+                        return Ok(false);
+                    }
+                    progress(done);
                 }
-                progress(done);
-            }
-            Ok(true)
-        })?;
+                Ok(true)
+            },
+        )?;
         result?;
         // The final write is synced, which also makes the buffered ones durable.
         p.write(batch, Durability::Synced)?;

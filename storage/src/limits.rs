@@ -27,11 +27,17 @@ impl Default for TransactionLimits {
 pub enum LimitError {
     #[error("TooManyReads: Too many documents read in a single function execution (limit: {0})")]
     TooManyDocumentsRead(usize),
-    #[error("TooManyBytesRead: Too many bytes read in a single function execution (limit: {0} bytes)")]
+    #[error(
+        "TooManyBytesRead: Too many bytes read in a single function execution (limit: {0} bytes)"
+    )]
     TooManyBytesRead(usize),
-    #[error("TooManyReads: Too many reads in a single function execution (limit: {0} index ranges)")]
+    #[error(
+        "TooManyReads: Too many reads in a single function execution (limit: {0} index ranges)"
+    )]
     TooManyIntervals(usize),
-    #[error("TooManyWrites: Too many documents written in a single function execution (limit: {0})")]
+    #[error(
+        "TooManyWrites: Too many documents written in a single function execution (limit: {0})"
+    )]
     TooManyDocumentsWritten(usize),
     #[error("TooManyBytesWritten: Too many bytes written in a single function execution (limit: {0} bytes)")]
     TooManyBytesWritten(usize),
@@ -59,7 +65,11 @@ impl Usage {
         Ok(())
     }
 
-    pub fn add_write(&mut self, bytes: usize, limits: &TransactionLimits) -> Result<(), LimitError> {
+    pub fn add_write(
+        &mut self,
+        bytes: usize,
+        limits: &TransactionLimits,
+    ) -> Result<(), LimitError> {
         self.documents_written += 1;
         self.bytes_written += bytes;
         if self.documents_written > limits.max_documents_written {

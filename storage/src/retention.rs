@@ -29,11 +29,11 @@ const WATERMARK_KIND: u8 = b'g';
 pub fn load_watermark(p: &dyn Persistence) -> Result<Timestamp> {
     match p.get(&keys::meta_key(WATERMARK_KIND, 0))? {
         None => Ok(0),
-        Some(v) => Ok(u64::from_be_bytes(
-            v.as_slice()
-                .try_into()
-                .map_err(|_| StorageError::Corrupt("retention watermark".into()))?,
-        )),
+        Some(v) => {
+            Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(
+                |_| StorageError::Corrupt("retention watermark".into()),
+            )?))
+        }
     }
 }
 

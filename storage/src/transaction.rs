@@ -145,7 +145,12 @@ impl Transaction {
             return Ok(None);
         };
         self.record(by_id.id, Interval::point(&id.internal.0))?;
-        let found = mvcc::get(self.db.persistence(), by_id.id, &id.internal.0, self.begin_ts)?;
+        let found = mvcc::get(
+            self.db.persistence(),
+            by_id.id,
+            &id.internal.0,
+            self.begin_ts,
+        )?;
         match found {
             None => Ok(None),
             Some((ts, bytes)) => {
@@ -212,7 +217,11 @@ impl Transaction {
         for system in [ID_FIELD, CREATION_TIME_FIELD] {
             if fields.contains_key(system) {
                 return Err(StorageError::SystemFieldChanged {
-                    field: if system == ID_FIELD { ID_FIELD } else { CREATION_TIME_FIELD },
+                    field: if system == ID_FIELD {
+                        ID_FIELD
+                    } else {
+                        CREATION_TIME_FIELD
+                    },
                     id: "(new document)".into(),
                 });
             }
@@ -255,7 +264,11 @@ impl Transaction {
 
     /// Shallow-merges `patch` into a document: `Some` sets a top-level field,
     /// `None` removes it.
-    pub fn patch(&mut self, id: &DocumentId, patch: Vec<(String, Option<Value>)>) -> Result<Document> {
+    pub fn patch(
+        &mut self,
+        id: &DocumentId,
+        patch: Vec<(String, Option<Value>)>,
+    ) -> Result<Document> {
         let current = self.existing(id)?;
         let mut fields = current.fields.clone();
         let mut system = Object::new();
@@ -266,7 +279,11 @@ impl Transaction {
                     continue;
                 }
                 return Err(StorageError::SystemFieldChanged {
-                    field: if k == ID_FIELD { ID_FIELD } else { CREATION_TIME_FIELD },
+                    field: if k == ID_FIELD {
+                        ID_FIELD
+                    } else {
+                        CREATION_TIME_FIELD
+                    },
                     id: id.encode(),
                 });
             }
@@ -302,7 +319,11 @@ impl Transaction {
         let Some(meta) = self.table(table)? else {
             return Ok(None);
         };
-        let Some(ix) = self.catalog.index_by_name(meta.table_number(), index).cloned() else {
+        let Some(ix) = self
+            .catalog
+            .index_by_name(meta.table_number(), index)
+            .cloned()
+        else {
             return Err(StorageError::IndexNotFound(format!("{table}.{index}")));
         };
         if ix.state != IndexState::Ready {
@@ -346,39 +367,50 @@ impl Transaction {
         {
             let p = self.db.persistence();
             let pending = &self.pending;
-            mvcc::scan(p, index.id, &start, end.as_deref(), self.begin_ts, direction, |row| {
-                if rows.len() >= limit {
-                    exhausted = false;
-                    return Ok(false);
-                }
-                let Some(internal) = row.key.get(row.key.len().saturating_sub(16)..) else {
-                    return Err(StorageError::Corrupt("index key without id".into()));
-                };
-                let id = DocumentId {
-                    table,
-                    internal: InternalId(internal.try_into().map_err(|_| {
-                        StorageError::Corrupt("index key without id".into())
-                    })?),
-                };
-                if pending.contains_key(&id) {
-                    return Ok(true);
-                }
-                let doc = if is_by_id {
-                    let bytes = row.document.unwrap_or_default();
-                    bytes_read.push(bytes.len());
-                    Document::decode(bytes)?
-                } else {
-                    let raw = p
-                        .get(&keys::log_key(row.ts, table, &id.internal))?
-                        .ok_or_else(|| StorageError::Corrupt(format!("missing revision of {id}")))?;
-                    bytes_read.push(raw.len());
-                    Revision::decode(&raw)?
-                        .document
-                        .ok_or_else(|| StorageError::Corrupt(format!("index points at deletion of {id}")))?
-                };
-                rows.push((row.key.to_vec(), doc));
-                Ok(true)
-            })?;
+            mvcc::scan(
+                p,
+                index.id,
+                &start,
+                end.as_deref(),
+                self.begin_ts,
+                direction,
+                |row| {
+                    if rows.len() >= limit {
+                        exhausted = false;
+                        return Ok(false);
+                    }
+                    let Some(internal) = row.key.get(row.key.len().saturating_sub(16)..) else {
+                        return Err(StorageError::Corrupt("index key without id".into()));
+                    };
+                    let id =
+                        DocumentId {
+                            table,
+                            internal: InternalId(internal.try_into().map_err(|_| {
+                                StorageError::Corrupt("index key without id".into())
+                            })?),
+                        };
+                    if pending.contains_key(&id) {
+                        return Ok(true);
+                    }
+                    let doc = if is_by_id {
+                        let bytes = row.document.unwrap_or_default();
+                        bytes_read.push(bytes.len());
+                        Document::decode(bytes)?
+                    } else {
+                        let raw = p
+                            .get(&keys::log_key(row.ts, table, &id.internal))?
+                            .ok_or_else(|| {
+                                StorageError::Corrupt(format!("missing revision of {id}"))
+                            })?;
+                        bytes_read.push(raw.len());
+                        Revision::decode(&raw)?.document.ok_or_else(|| {
+                            StorageError::Corrupt(format!("index points at deletion of {id}"))
+                        })?
+                    };
+                    rows.push((row.key.to_vec(), doc));
+                    Ok(true)
+                },
+            )?;
         }
         for b in bytes_read {
             self.count_read(b)?;

@@ -69,7 +69,11 @@ impl WriteLog {
     /// Drops entries no transaction can still need: committed at or before
     /// `oldest_begin_ts`.
     pub fn trim_before(&mut self, oldest_begin_ts: Timestamp) {
-        while self.entries.front().is_some_and(|e| e.ts <= oldest_begin_ts) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|e| e.ts <= oldest_begin_ts)
+        {
             if let Some(e) = self.entries.pop_front() {
                 self.horizon = e.ts;
             }

@@ -24,7 +24,13 @@ fn reads_at_an_old_timestamp_see_the_old_state() {
     let ts3 = tx.commit().unwrap();
     assert!(ts1 < ts2 && ts2 < ts3);
 
-    let at = |ts| db.begin_at(ts).unwrap().get(&id).unwrap().map(|d| d.fields["v"].clone());
+    let at = |ts| {
+        db.begin_at(ts)
+            .unwrap()
+            .get(&id)
+            .unwrap()
+            .map(|d| d.fields["v"].clone())
+    };
     assert_eq!(at(ts1), Some(f(1.0)));
     assert_eq!(at(ts2), Some(f(2.0)));
     assert_eq!(at(ts3), None);
@@ -58,7 +64,9 @@ fn snapshot_walk_is_consistent_and_resumable() {
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = db.snapshot_page(snapshot, &|t| t.name != "b", cursor, 7).unwrap();
+        let page = db
+            .snapshot_page(snapshot, &|t| t.name != "b", cursor, 7)
+            .unwrap();
         pages += 1;
         assert!(page.rows.len() <= 7);
         for r in page.rows {
@@ -67,7 +75,10 @@ fn snapshot_walk_is_consistent_and_resumable() {
                 Some(Value::Float64(n)) => *n,
                 _ => panic!(),
             };
-            assert!(seen.insert(r.document.id.encode(), n).is_none(), "row twice");
+            assert!(
+                seen.insert(r.document.id.encode(), n).is_none(),
+                "row twice"
+            );
             assert_ne!(r.table.name, "b");
         }
         // Cursors survive a round trip through bytes (the export API's token).
@@ -79,7 +90,10 @@ fn snapshot_walk_is_consistent_and_resumable() {
     assert!(pages >= 7);
     let want: BTreeMap<_, _> = expected
         .into_iter()
-        .filter(|(id, _)| storage::DocumentId::decode(id).unwrap().table != db.catalog().table_by_name("b").unwrap().table_number())
+        .filter(|(id, _)| {
+            storage::DocumentId::decode(id).unwrap().table
+                != db.catalog().table_by_name("b").unwrap().table_number()
+        })
         .collect();
     assert_eq!(seen, want);
 }
@@ -93,13 +107,17 @@ fn deltas_follow_commit_order_and_never_split_a_commit() {
     for batch in 0..5 {
         let mut tx = db.begin();
         for n in 0..4 {
-            ids.push(tx.insert("t", obj(&[("b", f(batch as f64)), ("n", f(n as f64))])).unwrap());
+            ids.push(
+                tx.insert("t", obj(&[("b", f(batch as f64)), ("n", f(n as f64))]))
+                    .unwrap(),
+            );
         }
         tx.commit().unwrap();
     }
     let mut tx = db.begin();
     tx.delete(&ids[0]).unwrap();
-    tx.patch(&ids[1], vec![("b".into(), Some(f(99.0)))]).unwrap();
+    tx.patch(&ids[1], vec![("b".into(), Some(f(99.0)))])
+        .unwrap();
     tx.commit().unwrap();
 
     let mut all = Vec::new();
@@ -120,8 +138,15 @@ fn deltas_follow_commit_order_and_never_split_a_commit() {
     assert_eq!(all.len(), 22);
     assert!(all.windows(2).all(|w| w[0].0 <= w[1].0), "commit order");
     let last_commit: Vec<_> = all.iter().filter(|r| r.0 == all[21].0).collect();
-    assert_eq!(last_commit.len(), 2, "the final commit's two writes arrive together");
-    assert!(all.iter().any(|r| r.1 == ids[0] && !r.2), "the deletion is reported");
+    assert_eq!(
+        last_commit.len(),
+        2,
+        "the final commit's two writes arrive together"
+    );
+    assert!(
+        all.iter().any(|r| r.1 == ids[0] && !r.2),
+        "the deletion is reported"
+    );
     // Every page boundary falls between commits.
     let mut cursor = start;
     loop {
@@ -154,7 +179,8 @@ fn retention_collects_old_revisions_and_refuses_old_reads() {
     let ts1 = tx.commit().unwrap();
     for v in 2..6 {
         let mut tx = db.begin();
-        tx.patch(&id, vec![("v".into(), Some(f(v as f64)))]).unwrap();
+        tx.patch(&id, vec![("v".into(), Some(f(v as f64)))])
+            .unwrap();
         tx.commit().unwrap();
     }
     let gone = {
@@ -169,7 +195,10 @@ fn retention_collects_old_revisions_and_refuses_old_reads() {
     let cutoff = db.bump_repeatable_ts().unwrap();
     let removed = db.collect_garbage(cutoff).unwrap();
     assert!(removed >= 5, "removed {removed}");
-    assert!(matches!(db.begin_at(ts1), Err(StorageError::OutOfRetention { .. })));
+    assert!(matches!(
+        db.begin_at(ts1),
+        Err(StorageError::OutOfRetention { .. })
+    ));
     assert!(matches!(
         db.deltas_page(ts1, &|_| true, 10),
         Err(StorageError::OutOfRetention { .. })
@@ -183,7 +212,10 @@ fn retention_collects_old_revisions_and_refuses_old_reads() {
     // The watermark survives a restart.
     drop(db);
     let db = open(dir.path());
-    assert!(matches!(db.begin_at(ts1), Err(StorageError::OutOfRetention { .. })));
+    assert!(matches!(
+        db.begin_at(ts1),
+        Err(StorageError::OutOfRetention { .. })
+    ));
 }
 
 #[test]
@@ -196,7 +228,8 @@ fn index_backfill_on_a_table_with_data() {
     }
     tx.commit().unwrap();
     let mut reported = 0;
-    db.add_index("t", "by_k", &["k".into()], &mut |n| reported = n).unwrap();
+    db.add_index("t", "by_k", &["k".into()], &mut |n| reported = n)
+        .unwrap();
     assert_eq!(reported, 2500);
     let mut tx = db.begin();
     let ix = tx.index("t", "by_k").unwrap().unwrap();
@@ -205,11 +238,16 @@ fn index_backfill_on_a_table_with_data() {
         ..Default::default()
     };
     let range = bounds.to_key_range(&ix).unwrap();
-    let page = tx.scan(&ix, &range, storage::Order::Asc, None, 1000).unwrap();
+    let page = tx
+        .scan(&ix, &range, storage::Order::Asc, None, 1000)
+        .unwrap();
     assert_eq!(page.documents.len(), 250);
     assert!(page.next.is_none());
     drop(tx);
     db.drop_index("t", "by_k").unwrap();
     let mut tx = db.begin();
-    assert!(matches!(tx.index("t", "by_k"), Err(StorageError::IndexNotFound(_))));
+    assert!(matches!(
+        tx.index("t", "by_k"),
+        Err(StorageError::IndexNotFound(_))
+    ));
 }

@@ -25,8 +25,12 @@ fn crash_writer_child() {
     for n in 0..1_000_000u64 {
         let mut tx = db.begin();
         // Each commit writes two documents that must appear together.
-        let a = tx.insert("pairs", obj(&[("n", i(n as i64)), ("half", s("a"))])).unwrap();
-        let b = tx.insert("pairs", obj(&[("n", i(n as i64)), ("half", s("b"))])).unwrap();
+        let a = tx
+            .insert("pairs", obj(&[("n", i(n as i64)), ("half", s("a"))]))
+            .unwrap();
+        let b = tx
+            .insert("pairs", obj(&[("n", i(n as i64)), ("half", s("b"))]))
+            .unwrap();
         tx.commit().unwrap();
         writeln!(out, "{} {}", a.encode(), b.encode()).unwrap();
         out.flush().unwrap();
@@ -38,7 +42,12 @@ fn acknowledged_commits_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .args(["--exact", "crash_writer_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_writer_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -64,13 +73,23 @@ fn acknowledged_commits_survive_sigkill() {
     // SIGKILL mid-stream: the child is still committing.
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(acked.len() >= 300, "child acknowledged only {} commits", acked.len());
+    assert!(
+        acked.len() >= 300,
+        "child acknowledged only {} commits",
+        acked.len()
+    );
 
     let db = open(dir.path());
     let mut tx = db.begin();
     for (a, b) in &acked {
-        assert!(tx.get(a).unwrap().is_some(), "acknowledged document {a} lost");
-        assert!(tx.get(b).unwrap().is_some(), "acknowledged document {b} lost");
+        assert!(
+            tx.get(a).unwrap().is_some(),
+            "acknowledged document {a} lost"
+        );
+        assert!(
+            tx.get(b).unwrap().is_some(),
+            "acknowledged document {b} lost"
+        );
     }
     // Nothing half-written: every commit's pair is complete.
     let total = tx.count("pairs").unwrap();
@@ -80,7 +99,15 @@ fn acknowledged_commits_survive_sigkill() {
     let mut counts = std::collections::BTreeMap::<i64, usize>::new();
     let mut after = None;
     loop {
-        let page = tx.scan(&ix, &storage::KeyRange::all(), storage::Order::Asc, after.as_deref(), 1000).unwrap();
+        let page = tx
+            .scan(
+                &ix,
+                &storage::KeyRange::all(),
+                storage::Order::Asc,
+                after.as_deref(),
+                1000,
+            )
+            .unwrap();
         for d in &page.documents {
             if let Some(Value::Int64(n)) = d.fields.get("n") {
                 *counts.entry(*n).or_default() += 1;

@@ -16,15 +16,19 @@ fn write_after_read_conflicts_and_names_the_table() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
     let mut setup = db.begin();
-    let id = setup.insert("accounts", obj(&[("balance", f(10.0))])).unwrap();
+    let id = setup
+        .insert("accounts", obj(&[("balance", f(10.0))]))
+        .unwrap();
     setup.commit().unwrap();
 
     let mut a = db.begin();
     let mut b = db.begin();
     a.get(&id).unwrap();
     b.get(&id).unwrap();
-    a.patch(&id, vec![("balance".into(), Some(f(11.0)))]).unwrap();
-    b.patch(&id, vec![("balance".into(), Some(f(12.0)))]).unwrap();
+    a.patch(&id, vec![("balance".into(), Some(f(11.0)))])
+        .unwrap();
+    b.patch(&id, vec![("balance".into(), Some(f(12.0)))])
+        .unwrap();
     a.commit().unwrap();
     match b.commit() {
         Err(StorageError::Conflict { table, document }) => {
@@ -34,14 +38,18 @@ fn write_after_read_conflicts_and_names_the_table() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     let mut check = db.begin();
-    assert_eq!(check.get(&id).unwrap().unwrap().fields.get("balance"), Some(&f(11.0)));
+    assert_eq!(
+        check.get(&id).unwrap().unwrap().fields.get("balance"),
+        Some(&f(11.0))
+    );
 }
 
 #[test]
 fn inserting_into_a_range_read_empty_conflicts() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
-    db.add_index("users", "by_email", &["email".into()], &mut |_| {}).unwrap();
+    db.add_index("users", "by_email", &["email".into()], &mut |_| {})
+        .unwrap();
     let bounds = IndexBounds {
         eq: vec![("email".into(), Some(s("a@x")))],
         ..Default::default()
@@ -52,7 +60,11 @@ fn inserting_into_a_range_read_empty_conflicts() {
     for tx in [&mut a, &mut b] {
         let ix = tx.index("users", "by_email").unwrap().unwrap();
         let range = bounds.to_key_range(&ix).unwrap();
-        assert!(tx.scan(&ix, &range, Order::Asc, None, 10).unwrap().documents.is_empty());
+        assert!(tx
+            .scan(&ix, &range, Order::Asc, None, 10)
+            .unwrap()
+            .documents
+            .is_empty());
         tx.insert("users", obj(&[("email", s("a@x"))])).unwrap();
     }
     a.commit().unwrap();
@@ -104,7 +116,11 @@ fn bank_transfers_keep_the_total_under_contention() {
     const TRANSFERS_PER_THREAD: usize = 60;
     let mut setup = db.begin();
     let ids: Vec<_> = (0..ACCOUNTS)
-        .map(|_| setup.insert("accounts", obj(&[("balance", i(100))])).unwrap())
+        .map(|_| {
+            setup
+                .insert("accounts", obj(&[("balance", i(100))]))
+                .unwrap()
+        })
         .collect();
     setup.commit().unwrap();
     let ids = Arc::new(ids);
@@ -123,14 +139,18 @@ fn bank_transfers_keep_the_total_under_contention() {
                     loop {
                         assert!(Instant::now() < deadline, "transfers took too long");
                         let mut tx = db.begin();
-                        let balance = |d: Option<storage::Document>| match d.and_then(|d| d.fields.get("balance").cloned()) {
+                        let balance = |d: Option<storage::Document>| match d
+                            .and_then(|d| d.fields.get("balance").cloned())
+                        {
                             Some(Value::Int64(b)) => b,
                             other => panic!("bad balance {other:?}"),
                         };
                         let a = balance(tx.get(&from).unwrap());
                         let b = balance(tx.get(&to).unwrap());
-                        tx.patch(&from, vec![("balance".into(), Some(i(a - 1)))]).unwrap();
-                        tx.patch(&to, vec![("balance".into(), Some(i(b + 1)))]).unwrap();
+                        tx.patch(&from, vec![("balance".into(), Some(i(a - 1)))])
+                            .unwrap();
+                        tx.patch(&to, vec![("balance".into(), Some(i(b + 1)))])
+                            .unwrap();
                         match tx.commit() {
                             Ok(_) => break,
                             Err(e) if e.is_retryable() => {
@@ -149,12 +169,17 @@ fn bank_transfers_keep_the_total_under_contention() {
     let mut tx = db.begin();
     let total: i64 = ids
         .iter()
-        .map(|id| match tx.get(id).unwrap().unwrap().fields.get("balance") {
-            Some(Value::Int64(b)) => *b,
-            _ => panic!("bad balance"),
-        })
+        .map(
+            |id| match tx.get(id).unwrap().unwrap().fields.get("balance") {
+                Some(Value::Int64(b)) => *b,
+                _ => panic!("bad balance"),
+            },
+        )
         .sum();
     assert_eq!(total, 100 * ACCOUNTS as i64, "money was created or lost");
     // With 8 threads on 8 accounts, some transfers must have collided.
-    assert!(conflicts.load(Ordering::Relaxed) > 0, "expected OCC conflicts under contention");
+    assert!(
+        conflicts.load(Ordering::Relaxed) > 0,
+        "expected OCC conflicts under contention"
+    );
 }

@@ -6,7 +6,13 @@ mod common;
 use common::*;
 use storage::{Bound, IndexBounds, KeyRange, Order, StorageError, Value};
 
-fn scan_all(tx: &mut storage::Transaction, table: &str, index: &str, bounds: &IndexBounds, order: Order) -> Vec<storage::Document> {
+fn scan_all(
+    tx: &mut storage::Transaction,
+    table: &str,
+    index: &str,
+    bounds: &IndexBounds,
+    order: Order,
+) -> Vec<storage::Document> {
     let ix = tx.index(table, index).unwrap().expect("table exists");
     let range = bounds.to_key_range(&ix).unwrap();
     let mut out = Vec::new();
@@ -26,7 +32,9 @@ fn insert_get_patch_replace_delete_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
     let mut tx = db.begin();
-    let id = tx.insert("messages", obj(&[("author", s("ada")), ("n", i(5))])).unwrap();
+    let id = tx
+        .insert("messages", obj(&[("author", s("ada")), ("n", i(5))]))
+        .unwrap();
     assert!(id.table.0 >= 10001, "user tables are numbered from 10001");
     // Read your own write before commit.
     let doc = tx.get(&id).unwrap().unwrap();
@@ -37,7 +45,10 @@ fn insert_get_patch_replace_delete_round_trip() {
     let mut tx = db.begin();
     assert!(tx.begin_ts() >= ts1);
     let patched = tx
-        .patch(&id, vec![("n".into(), None), ("body".into(), Some(s("hi")))])
+        .patch(
+            &id,
+            vec![("n".into(), None), ("body".into(), Some(s("hi")))],
+        )
         .unwrap();
     assert_eq!(patched.fields.get("n"), None, "$undefined removes a field");
     assert_eq!(patched.fields.get("body"), Some(&s("hi")));
@@ -103,18 +114,31 @@ fn index_ranges_with_eq_prefix_bounds_and_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());
     let mut tx = db.begin();
-    for (author, n) in [("bob", 3.0), ("ada", 2.0), ("ada", 1.0), ("cy", 9.0), ("ada", 7.0)] {
-        tx.insert("m", obj(&[("author", s(author)), ("n", f(n))])).unwrap();
+    for (author, n) in [
+        ("bob", 3.0),
+        ("ada", 2.0),
+        ("ada", 1.0),
+        ("cy", 9.0),
+        ("ada", 7.0),
+    ] {
+        tx.insert("m", obj(&[("author", s(author)), ("n", f(n))]))
+            .unwrap();
     }
     // A document missing the field indexes as undefined, before everything.
     tx.insert("m", obj(&[("n", f(0.0))])).unwrap();
     tx.commit().unwrap();
-    db.add_index("m", "by_author_n", &["author".into(), "n".into()], &mut |_| {})
-        .unwrap();
+    db.add_index(
+        "m",
+        "by_author_n",
+        &["author".into(), "n".into()],
+        &mut |_| {},
+    )
+    .unwrap();
 
     let mut tx = db.begin();
     // Uncommitted writes are merged into ranges.
-    tx.insert("m", obj(&[("author", s("ada")), ("n", f(5.0))])).unwrap();
+    tx.insert("m", obj(&[("author", s("ada")), ("n", f(5.0))]))
+        .unwrap();
     let eq_ada = IndexBounds {
         eq: vec![("author".into(), Some(s("ada")))],
         ..Default::default()
@@ -127,19 +151,46 @@ fn index_ranges_with_eq_prefix_bounds_and_order() {
             })
             .collect()
     };
-    assert_eq!(ns(&scan_all(&mut tx, "m", "by_author_n", &eq_ada, Order::Asc)), vec![1.0, 2.0, 5.0, 7.0]);
-    assert_eq!(ns(&scan_all(&mut tx, "m", "by_author_n", &eq_ada, Order::Desc)), vec![7.0, 5.0, 2.0, 1.0]);
+    assert_eq!(
+        ns(&scan_all(&mut tx, "m", "by_author_n", &eq_ada, Order::Asc)),
+        vec![1.0, 2.0, 5.0, 7.0]
+    );
+    assert_eq!(
+        ns(&scan_all(&mut tx, "m", "by_author_n", &eq_ada, Order::Desc)),
+        vec![7.0, 5.0, 2.0, 1.0]
+    );
     let bounded = IndexBounds {
         eq: vec![("author".into(), Some(s("ada")))],
         range_field: Some("n".into()),
-        lower: Some(Bound { value: Some(f(1.0)), inclusive: false }),
-        upper: Some(Bound { value: Some(f(7.0)), inclusive: true }),
+        lower: Some(Bound {
+            value: Some(f(1.0)),
+            inclusive: false,
+        }),
+        upper: Some(Bound {
+            value: Some(f(7.0)),
+            inclusive: true,
+        }),
     };
-    assert_eq!(ns(&scan_all(&mut tx, "m", "by_author_n", &bounded, Order::Asc)), vec![2.0, 5.0, 7.0]);
-    let all = scan_all(&mut tx, "m", "by_author_n", &IndexBounds::default(), Order::Asc);
+    assert_eq!(
+        ns(&scan_all(&mut tx, "m", "by_author_n", &bounded, Order::Asc)),
+        vec![2.0, 5.0, 7.0]
+    );
+    let all = scan_all(
+        &mut tx,
+        "m",
+        "by_author_n",
+        &IndexBounds::default(),
+        Order::Asc,
+    );
     assert_eq!(ns(&all), vec![0.0, 1.0, 2.0, 5.0, 7.0, 3.0, 9.0]);
     // Full table scans go in creation order.
-    let by_ct = scan_all(&mut tx, "m", "by_creation_time", &IndexBounds::default(), Order::Asc);
+    let by_ct = scan_all(
+        &mut tx,
+        "m",
+        "by_creation_time",
+        &IndexBounds::default(),
+        Order::Asc,
+    );
     // (The uncommitted insert's creation time comes from a later transaction.)
     assert_eq!(ns(&by_ct)[..6], [3.0, 2.0, 1.0, 9.0, 7.0, 0.0]);
     assert!(ns(&by_ct).contains(&5.0));

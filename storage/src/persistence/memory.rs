@@ -31,10 +31,16 @@ impl KvCursor for VecCursor {
         self.pos < self.rows.len()
     }
     fn key(&self) -> &[u8] {
-        self.rows.get(self.pos).map(|r| r.0.as_slice()).unwrap_or(&[])
+        self.rows
+            .get(self.pos)
+            .map(|r| r.0.as_slice())
+            .unwrap_or(&[])
     }
     fn value(&self) -> &[u8] {
-        self.rows.get(self.pos).map(|r| r.1.as_slice()).unwrap_or(&[])
+        self.rows
+            .get(self.pos)
+            .map(|r| r.1.as_slice())
+            .unwrap_or(&[])
     }
     fn advance(&mut self) {
         self.pos += 1;

@@ -61,10 +61,14 @@ impl Expr {
 
     fn parse_depth(j: &Json, depth: usize) -> Result<Self, QueryError> {
         if depth > MAX_DEPTH {
-            return Err(QueryError::Invalid("filter expression nested too deeply".into()));
+            return Err(QueryError::Invalid(
+                "filter expression nested too deeply".into(),
+            ));
         }
         let bad = || QueryError::Invalid(format!("invalid filter expression: {j}"));
-        let Json::Object(o) = j else { return Err(bad()) };
+        let Json::Object(o) = j else {
+            return Err(bad());
+        };
         if o.len() != 1 {
             return Err(bad());
         }
@@ -74,7 +78,9 @@ impl Expr {
         let sub = |e: &Json| Self::parse_depth(e, depth + 1);
         let pair = |e: &Json| -> Result<(Box<Expr>, Box<Expr>), QueryError> {
             match e {
-                Json::Array(a) if a.len() == 2 => Ok((Box::new(sub(&a[0])?), Box::new(sub(&a[1])?))),
+                Json::Array(a) if a.len() == 2 => {
+                    Ok((Box::new(sub(&a[0])?), Box::new(sub(&a[1])?)))
+                }
                 _ => Err(bad()),
             }
         };
@@ -225,11 +231,20 @@ mod tests {
         doc.insert("s".into(), Value::String("x".into()));
         let t = |j: Json| Expr::parse(&j).unwrap().matches(&doc).unwrap();
         assert!(t(json!({"$eq": [{"$field": "a"}, {"$literal": 2.0}]})));
-        assert!(t(json!({"$gt": [{"$field": "s"}, {"$field": "a"}]})), "strings sort after numbers");
-        assert!(t(json!({"$eq": [{"$field": "missing"}, {"$literal": {"$undefined": null}}]})));
-        assert!(t(json!({"$lt": [{"$field": "missing"}, {"$literal": null}]})));
-        assert!(t(json!({"$and": [{"$not": {"$eq": [{"$field": "a"}, {"$literal": 3.0}]}},
-                                   {"$eq": [{"$add": [{"$field": "a"}, {"$literal": 1.0}]}, {"$literal": 3.0}]}]})));
+        assert!(
+            t(json!({"$gt": [{"$field": "s"}, {"$field": "a"}]})),
+            "strings sort after numbers"
+        );
+        assert!(t(
+            json!({"$eq": [{"$field": "missing"}, {"$literal": {"$undefined": null}}]})
+        ));
+        assert!(t(
+            json!({"$lt": [{"$field": "missing"}, {"$literal": null}]})
+        ));
+        assert!(t(
+            json!({"$and": [{"$not": {"$eq": [{"$field": "a"}, {"$literal": 3.0}]}},
+                                   {"$eq": [{"$add": [{"$field": "a"}, {"$literal": 1.0}]}, {"$literal": 3.0}]}]})
+        ));
         assert!(!t(json!({"$or": []})));
         assert!(Expr::parse(&json!({"$bogus": 1})).is_err());
         let e = Expr::parse(&json!({"$add": [{"$field": "s"}, {"$literal": 1.0}]})).unwrap();

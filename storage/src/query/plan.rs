@@ -49,7 +49,10 @@ impl QueryPlan {
         let source = query
             .get("source")
             .ok_or_else(|| invalid("query has no source"))?;
-        let kind = source.get("type").and_then(Json::as_str).unwrap_or_default();
+        let kind = source
+            .get("type")
+            .and_then(Json::as_str)
+            .unwrap_or_default();
         let order = parse_order(source.get("order"))?;
         let (table, index, bounds) = match kind {
             "FullTableScan" => {
@@ -57,16 +60,20 @@ impl QueryPlan {
                     .get("tableName")
                     .and_then(Json::as_str)
                     .ok_or_else(|| invalid("FullTableScan without tableName"))?;
-                (table.to_string(), BY_CREATION_TIME.to_string(), IndexBounds::default())
+                (
+                    table.to_string(),
+                    BY_CREATION_TIME.to_string(),
+                    IndexBounds::default(),
+                )
             }
             "IndexRange" => {
                 let name = source
                     .get("indexName")
                     .and_then(Json::as_str)
                     .ok_or_else(|| invalid("IndexRange without indexName"))?;
-                let (table, index) = name
-                    .split_once('.')
-                    .ok_or_else(|| invalid(format!("invalid index name {name}: expected table.index")))?;
+                let (table, index) = name.split_once('.').ok_or_else(|| {
+                    invalid(format!("invalid index name {name}: expected table.index"))
+                })?;
                 let range = source
                     .get("range")
                     .and_then(Json::as_array)

@@ -53,7 +53,11 @@ impl QueryStream {
         };
         while self.buffer.is_empty() && !self.exhausted {
             // Filtered queries read ahead more: most rows may be dropped.
-            let want = if self.plan.filters.is_empty() { want.max(1) } else { FETCH };
+            let want = if self.plan.filters.is_empty() {
+                want.max(1)
+            } else {
+                FETCH
+            };
             let page = tx.scan(ix, range, self.plan.order, self.scan_pos.as_deref(), want)?;
             for doc in page.documents {
                 let mut pass = true;
@@ -166,7 +170,10 @@ pub fn query_page(
         if end.is_none() && page.len() >= req.page_size {
             break;
         }
-        if req.maximum_rows_read.is_some_and(|m| tx.usage().documents_read >= m) {
+        if req
+            .maximum_rows_read
+            .is_some_and(|m| tx.usage().documents_read >= m)
+        {
             break;
         }
         if stream.buffer.is_empty() {
@@ -181,7 +188,9 @@ pub fn query_page(
                 break;
             }
         }
-        let Some((key, doc)) = stream.buffer.pop_front() else { break };
+        let Some((key, doc)) = stream.buffer.pop_front() else {
+            break;
+        };
         last_key = Some(key);
         page.push(doc);
     }
