@@ -190,6 +190,15 @@ pub async fn evaluate_push(
     }})))
 }
 
+/// Not implemented: a 404 makes the CLI skip its optional pre-push checks at
+/// once and use `evaluate_push` (a 5xx would be retried).
+pub async fn evaluate_schema() -> ApiError {
+    ApiError::not_found(
+        "NotFound",
+        "POST /api/deploy2/evaluate_schema is not implemented by this server yet; use evaluate_push",
+    )
+}
+
 pub async fn start_push(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/deploy2/start_push", post(handlers::start_push))
         .route("/api/deploy2/evaluate_push", post(handlers::evaluate_push))
         .route(
+            "/api/deploy2/evaluate_schema",
+            post(handlers::evaluate_schema),
+        )
+        .route(
             "/api/deploy2/wait_for_schema",
             post(handlers::wait_for_schema),
         )

@@ -24,6 +24,7 @@ const DEPLOY_IMPLEMENTED: &[&str] = &[
     "/api/get_config_hashes",
     "/api/deploy2/start_push",
     "/api/deploy2/evaluate_push",
+    "/api/deploy2/evaluate_schema",
     "/api/deploy2/wait_for_schema",
     "/api/deploy2/finish_push",
     "/api/deploy2/report_push_completed",
