@@ -42,6 +42,25 @@ fn scratch_app() -> tempfile::TempDir {
     dir
 }
 
+/// The Python of the venv holding PyPI `convex` (`BASALT_CONVEX_PYTHON`, or
+/// the one `.ci/run` creates).
+fn python_with_convex() -> PathBuf {
+    let python = std::env::var_os("BASALT_CONVEX_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            home.join(".cache/basalt-venv-convexpy/bin/python")
+        });
+    assert!(
+        python.exists(),
+        "{} is missing: create a venv with `pip install convex==0.8.1` (.ci/run does)",
+        python.display()
+    );
+    python
+}
+
 fn deploy(server: &Server, app: &Path) -> String {
     let out = Command::new("npx")
         .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
@@ -83,6 +102,22 @@ fn deploy_with_the_real_cli_then_call_with_convex_http_client() {
     assert!(
         out.status.success(),
         "ConvexHttpClient assertions failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The PyPI `convex` package's HTTP client (installed by .ci/run).
+    let python = python_with_convex();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_http_client.py");
+    let out = Command::new(&python)
+        .arg(script)
+        .arg(&server.url)
+        .arg(&server.admin_key)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "PyPI convex ConvexHttpClient assertions failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );

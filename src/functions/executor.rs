@@ -32,15 +32,16 @@ fn to_runtime_type(t: ApiUdfType) -> udf_runtime::UdfType {
     }
 }
 
-/// Re-encodes an encoded-JSON value in the requested output format.
+/// Re-encodes an encoded-JSON value in the requested output format. Always
+/// through `Value`: JavaScript's `JSON.stringify` writes `1` for the float
+/// 1.0, and clients such as PyPI `convex` reject integers, so floats must go
+/// out as `1.0`.
 fn export(value: &JsonValue, format: OutputFormat) -> JsonValue {
-    if format == OutputFormat::ConvexEncodedJson {
-        return value.clone();
-    }
     match storage::Value::from_encoded_json(value) {
         Ok(v) => match format {
+            OutputFormat::ConvexEncodedJson => v.to_encoded_json(),
             OutputFormat::CleanJson => v.to_clean_json(),
-            _ => v.to_export_json(),
+            OutputFormat::ExportJson => v.to_export_json(),
         },
         Err(_) => value.clone(),
     }
