@@ -62,6 +62,12 @@ fn python_with_convex() -> PathBuf {
 }
 
 fn deploy(server: &Server, app: &Path) -> String {
+    let (ok, text) = try_deploy(server, app);
+    assert!(ok, "npx convex deploy failed:\n{text}");
+    text
+}
+
+fn try_deploy(server: &Server, app: &Path) -> (bool, String) {
     let out = Command::new("npx")
         .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
         .current_dir(app)
@@ -76,8 +82,23 @@ fn deploy(server: &Server, app: &Path) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success(), "npx convex deploy failed:\n{text}");
-    text
+    (out.status.success(), text)
+}
+
+/// Rewrites the scratch app's schema.
+fn edit_schema(app: &Path, from: &str, to: &str) {
+    let path = app.join("convex/schema.ts");
+    let text = std::fs::read_to_string(&path).expect("read schema");
+    assert!(text.contains(from), "schema.ts no longer contains {from:?}");
+    std::fs::write(&path, text.replace(from, to)).expect("write schema");
+}
+
+fn query(server: &Server, path: &str, args: serde_json::Value) -> serde_json::Value {
+    ureq::post(&format!("{}/api/query", server.url))
+        .send_json(serde_json::json!({"path": path, "args": args, "format": "json"}))
+        .expect("query")
+        .into_json::<serde_json::Value>()
+        .expect("json")
 }
 
 #[test]
@@ -128,11 +149,41 @@ fn deploy_with_the_real_cli_then_call_with_convex_http_client() {
         !second.contains("[+]"),
         "a redeploy of unchanged code added something:\n{second}"
     );
-    let body = ureq::post(&format!("{}/api/query", server.url))
-        .send_json(serde_json::json!({"path": "messages:list", "args": {"author": "bob"}, "format": "json"}))
-        .expect("query after redeploy")
-        .into_json::<serde_json::Value>()
-        .expect("json");
+    let body = query(
+        &server,
+        "messages:list",
+        serde_json::json!({"author": "bob"}),
+    );
     assert_eq!(body["status"], "success", "{body}");
     assert_eq!(body["value"].as_array().map(Vec::len), Some(1), "{body}");
+
+    // A new index on a table with data is backfilled and reported.
+    edit_schema(
+        app.path(),
+        ".index(\"by_author\", [\"author\"])",
+        ".index(\"by_author\", [\"author\"])\n    .index(\"by_body\", [\"body\"])",
+    );
+    let third = deploy(&server, app.path());
+    assert!(
+        third.contains("messages.by_body"),
+        "the backfilled index is reported:\n{third}"
+    );
+
+    // A schema the existing documents violate fails the push, naming the
+    // table, and the previous push keeps serving.
+    edit_schema(app.path(), "body: v.string(),", "body: v.number(),");
+    let (ok, failed) = try_deploy(&server, app.path());
+    assert!(!ok, "a push violating the schema succeeded:\n{failed}");
+    assert!(
+        failed.contains("Schema validation failed")
+            && failed.contains("in table \"messages\" does not match the schema"),
+        "the failing table is named:\n{failed}"
+    );
+    let body = query(
+        &server,
+        "messages:list",
+        serde_json::json!({"author": "ada"}),
+    );
+    assert_eq!(body["status"], "success", "{body}");
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(2), "{body}");
 }
