@@ -1,0 +1,179 @@
+//! HTTP load driver: the real `basalt` binary (release) with `examples/app`
+//! deployed by the real CLI, driven at concurrency 16 over loopback, next to
+//! an axum hello-world baseline measured in the same run. Reports
+//! requests/s and p50/p99 for an insert mutation and a get-by-id query.
+//!
+//! Run: `cargo bench --bench http_load` (needs `npm ci --prefix examples/app`).
+//! Every loop is bounded by a request count and a deadline.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CONCURRENCY: usize = 16;
+const REQUESTS_PER_WORKER: usize = 1500;
+const DEADLINE: Duration = Duration::from_secs(60);
+
+struct Stats {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Runs `CONCURRENCY` workers, each sending up to `REQUESTS_PER_WORKER`
+/// requests built by `body(worker, n)` to `url`.
+fn drive(url: &str, body: Arc<dyn Fn(usize, usize) -> Option<String> + Send + Sync>) -> Stats {
+    let start = Instant::now();
+    let handles: Vec<_> = (0..CONCURRENCY)
+        .map(|w| {
+            let url = url.to_string();
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().build();
+                let mut latencies = Vec::with_capacity(REQUESTS_PER_WORKER);
+                for n in 0..REQUESTS_PER_WORKER {
+                    if start.elapsed() > DEADLINE {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let resp = match body(w, n) {
+                        Some(b) => agent
+                            .post(&url)
+                            .set("Content-Type", "application/json")
+                            .send_string(&b),
+                        None => agent.get(&url).call(),
+                    };
+                    let text = resp.expect("request").into_string().expect("body");
+                    assert!(!text.contains("\"status\":\"error\""), "{text}");
+                    latencies.push(t.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("worker"))
+        .collect();
+    let elapsed = start.elapsed();
+    all.sort();
+    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    Stats {
+        rps: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}
+
+fn hello_world() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("tokio");
+        rt.block_on(async move {
+            let app =
+                axum::Router::new().route("/", axum::routing::get(|| async { "Hello, World!" }));
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    format!("http://{addr}/")
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binary = Path::new(env!("CARGO_BIN_EXE_basalt"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(binary)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start basalt");
+    let mut first = String::new();
+    let mut second = String::new();
+    {
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut first).expect("url line");
+        out.read_line(&mut second).expect("key line");
+    }
+    let url = first
+        .trim()
+        .trim_start_matches("CONVEX_SELF_HOSTED_URL=")
+        .to_string();
+    let key = second
+        .trim()
+        .trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=")
+        .to_string();
+    let status = Command::new("npx")
+        .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
+        .current_dir(root.join("examples/app"))
+        .env("CI", "1")
+        .env("CONVEX_SELF_HOSTED_URL", &url)
+        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", &key)
+        .stdout(Stdio::null())
+        .status()
+        .expect("npx convex deploy");
+    assert!(status.success(), "deploy failed");
+
+    let hello = hello_world();
+    std::thread::sleep(Duration::from_millis(200));
+    let baseline = drive(&hello, Arc::new(|_, _| None));
+
+    let insert = drive(
+        &format!("{url}/api/mutation"),
+        Arc::new(|w, n| {
+            Some(format!(
+                r#"{{"path":"messages:send","args":{{"author":"w{w}","body":"message {n}"}},"format":"json"}}"#
+            ))
+        }),
+    );
+    let ids: Vec<String> = {
+        let body: serde_json::Value = ureq::post(&format!("{url}/api/query"))
+            .send_json(serde_json::json!({
+                "path": "messages:page",
+                "args": {"paginationOpts": {"numItems": 1000, "cursor": null}},
+                "format": "json"
+            }))
+            .expect("page")
+            .into_json()
+            .expect("json");
+        body["value"]["page"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .filter_map(|d| d["_id"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(!ids.is_empty());
+    let ids = Arc::new(ids);
+    let get = drive(
+        &format!("{url}/api/query"),
+        Arc::new(move |w, n| {
+            let id = &ids[(w * 7919 + n) % ids.len()];
+            Some(format!(
+                r#"{{"path":"messages:get","args":{{"id":"{id}"}},"format":"json"}}"#
+            ))
+        }),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let row = |name: &str, s: &Stats| {
+        println!(
+            "{name:<28} {:>9.0} req/s  ({:.3}x hello)  p50 {:>7.2?}  p99 {:>7.2?}",
+            s.rps,
+            s.rps / baseline.rps,
+            s.p50,
+            s.p99
+        )
+    };
+    println!("concurrency {CONCURRENCY}, loopback, client and server on the same cores");
+    row("axum hello-world", &baseline);
+    row("insert mutation", &insert);
+    row("get-by-id query", &get);
+}
