@@ -7,7 +7,10 @@ use std::sync::Arc;
 use serde_json::Value as JsonValue;
 use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
 
-use super::run::{occ_message, run_action, run_mutation, run_query, RunError, Target};
+use super::run::{
+    commit_mutation, execute_mutation, occ_message, retry_delay, run_action, run_query,
+    CommitDecision, RunError, Target, OCC_MAX_RETRIES,
+};
 use crate::api::auth::Identity;
 use crate::api::call::FunctionCall;
 use crate::api::executor::{BoxFuture, FunctionExecutor};
@@ -121,6 +124,44 @@ impl RuntimeExecutor {
         Ok(req)
     }
 
+    /// A mutation: JavaScript on a worker, the commit on a blocking thread,
+    /// so workers keep running functions while commits share a group fsync.
+    async fn run_mutation(
+        &self,
+        modules: Arc<udf_runtime::ModuleSet>,
+        request: ExecuteRequest,
+    ) -> Result<ExecuteOutcome, ApiError> {
+        let request = Arc::new(request);
+        let mut last_table = String::new();
+        for attempt in 0..=OCC_MAX_RETRIES {
+            if attempt > 0 {
+                tokio::time::sleep(retry_delay(attempt)).await;
+            }
+            let (db, modules, req) = (self.deployment.db.clone(), modules.clone(), request.clone());
+            let (outcome, tx) = self
+                .deployment
+                .workers
+                .run(move |runtime| {
+                    let target = Target {
+                        db: &db,
+                        modules: &modules,
+                    };
+                    execute_mutation(runtime, &target, &req)
+                })
+                .await
+                .map_err(worker_error)?;
+            let decision = tokio::task::spawn_blocking(move || commit_mutation(outcome, tx))
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            match decision {
+                CommitDecision::Done(outcome) => return Ok(outcome),
+                CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),
+                CommitDecision::Failed(e) => return Err(run_error(e)),
+            }
+        }
+        Err(run_error(RunError::OccExhausted { table: last_table }))
+    }
+
     async fn run_one(&self, call: FunctionCall, ts: Option<u64>) -> Result<UdfResponse, ApiError> {
         let Some(active) = self.deployment.active() else {
             return Ok(UdfResponse::Error {
@@ -141,6 +182,10 @@ impl RuntimeExecutor {
                 .unwrap_or(udf_runtime::UdfType::Query),
         };
         let request = self.request(&call, udf_type)?;
+        if udf_type == udf_runtime::UdfType::Mutation {
+            let outcome = self.run_mutation(active.modules.clone(), request).await?;
+            return self.response(&call, outcome);
+        }
         let db = self.deployment.db.clone();
         let modules = active.modules.clone();
         let outcome = self
@@ -152,7 +197,6 @@ impl RuntimeExecutor {
                     modules: &modules,
                 };
                 match udf_type {
-                    udf_runtime::UdfType::Mutation => run_mutation(runtime, &target, &request),
                     udf_runtime::UdfType::Action => Ok(run_action(runtime, &target, &request)),
                     _ => run_query(runtime, &target, &request, ts),
                 }

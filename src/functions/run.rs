@@ -49,6 +49,60 @@ pub fn run_query(
     Ok(runtime.execute(target.modules, request, &mut host))
 }
 
+/// Executes a mutation without committing: the caller commits the returned
+/// transaction (off the worker thread, so the worker is free for the next
+/// function while the commit waits for its group's fsync).
+pub fn execute_mutation(
+    runtime: &Runtime,
+    target: &Target<'_>,
+    request: &ExecuteRequest,
+) -> (ExecuteOutcome, storage::Transaction) {
+    let mut tx = target.db.begin();
+    let outcome = {
+        let mut host = StorageHost::new(
+            &mut tx,
+            UdfType::Mutation,
+            runtime,
+            target.modules,
+            request,
+            0,
+        );
+        runtime.execute(target.modules, request, &mut host)
+    };
+    (outcome, tx)
+}
+
+/// What a mutation's commit attempt decided.
+pub enum CommitDecision {
+    Done(ExecuteOutcome),
+    Retry { table: Option<String> },
+    Failed(RunError),
+}
+
+/// Commits a successful mutation's transaction (failed ones write nothing).
+pub fn commit_mutation(outcome: ExecuteOutcome, tx: storage::Transaction) -> CommitDecision {
+    if outcome.result.is_err() {
+        return CommitDecision::Done(outcome);
+    }
+    match tx.commit() {
+        Ok(_) => CommitDecision::Done(outcome),
+        Err(StorageError::Conflict { table, .. }) => CommitDecision::Retry { table: Some(table) },
+        Err(StorageError::TransactionTooOld { .. }) => CommitDecision::Retry { table: None },
+        Err(e) if e.is_user_error() => CommitDecision::Done(ExecuteOutcome {
+            result: Err(ExecuteError::Js(udf_runtime::JsError::from_message(
+                e.to_string(),
+            ))),
+            log_lines: outcome.log_lines,
+        }),
+        Err(e) => CommitDecision::Failed(RunError::Storage(e)),
+    }
+}
+
+/// Backoff before re-running a mutation after a conflict.
+pub fn retry_delay(attempt: usize) -> Duration {
+    Duration::from_millis(2u64 << attempt.min(8))
+}
+
 /// Runs a mutation, committing its writes; re-runs it from scratch on an
 /// OCC conflict (it is deterministic, so a re-run is safe).
 pub fn run_mutation(
@@ -59,37 +113,13 @@ pub fn run_mutation(
     let mut last_table = String::new();
     for attempt in 0..=OCC_MAX_RETRIES {
         if attempt > 0 {
-            std::thread::sleep(Duration::from_millis(2u64 << attempt));
+            std::thread::sleep(retry_delay(attempt));
         }
-        let mut tx = target.db.begin();
-        let outcome = {
-            let mut host = StorageHost::new(
-                &mut tx,
-                UdfType::Mutation,
-                runtime,
-                target.modules,
-                request,
-                0,
-            );
-            runtime.execute(target.modules, request, &mut host)
-        };
-        if outcome.result.is_err() {
-            // A failed mutation writes nothing.
-            return Ok(outcome);
-        }
-        match tx.commit() {
-            Ok(_) => return Ok(outcome),
-            Err(StorageError::Conflict { table, .. }) => last_table = table,
-            Err(StorageError::TransactionTooOld { .. }) => {}
-            Err(e) if e.is_user_error() => {
-                return Ok(ExecuteOutcome {
-                    result: Err(ExecuteError::Js(udf_runtime::JsError::from_message(
-                        e.to_string(),
-                    ))),
-                    log_lines: outcome.log_lines,
-                })
-            }
-            Err(e) => return Err(RunError::Storage(e)),
+        let (outcome, tx) = execute_mutation(runtime, target, request);
+        match commit_mutation(outcome, tx) {
+            CommitDecision::Done(outcome) => return Ok(outcome),
+            CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),
+            CommitDecision::Failed(e) => return Err(e),
         }
     }
     Err(RunError::OccExhausted { table: last_table })
