@@ -68,3 +68,15 @@ pub fn require_admin(state: &AppState, body: &JsonValue) -> Result<(), ApiError>
         Err(crate::api::auth::bad_admin_key(&state.config.instance_name))
     }
 }
+
+/// A deploy request body, decoded and admin-checked: every deploy route
+/// starts with this.
+pub fn admin_request(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<JsonValue, ApiError> {
+    let req = decode(headers, body)?;
+    require_admin(state, &req)?;
+    Ok(req)
+}

@@ -10,7 +10,7 @@ use axum::Json;
 use serde_json::{json, Value as JsonValue};
 use udf_runtime::ModuleSet;
 
-use super::body::{decode, require_admin};
+use super::body::{admin_request, decode};
 use super::response::{finish_push_diff, start_push_response};
 use super::schema::{live_indexes, schema_indexes, IndexDiff, SchemaJob, SchemaState};
 use super::PendingPush;
@@ -25,8 +25,7 @@ pub async fn get_config_hashes(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    admin_request(&state, &headers, &body)?;
     let active = state.deployment.active();
     let hashes: Vec<JsonValue> = active
         .as_ref()
@@ -175,8 +174,7 @@ pub async fn evaluate_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    let req = admin_request(&state, &headers, &body)?;
     let mut record = push_record(&state, &req, 0)?;
     analyze(&state, &mut record).await?;
     let diff = IndexDiff::between(
@@ -204,8 +202,7 @@ pub async fn start_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    let req = admin_request(&state, &headers, &body)?;
     let dry_run = req
         .get("dryRun")
         .and_then(JsonValue::as_bool)
@@ -268,8 +265,7 @@ pub async fn wait_for_schema(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    let req = admin_request(&state, &headers, &body)?;
     let change = req
         .get("schemaChange")
         .ok_or_else(|| bad_push("Missing schemaChange"))?;
@@ -294,8 +290,7 @@ pub async fn finish_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    let req = admin_request(&state, &headers, &body)?;
     let start = req
         .get("startPush")
         .ok_or_else(|| bad_push("Missing startPush"))?;
@@ -357,8 +352,7 @@ pub async fn report_push_completed(
     headers: HeaderMap,
     body: Bytes,
 ) -> JsonResult {
-    let req = decode(&headers, &body)?;
-    require_admin(&state, &req)?;
+    admin_request(&state, &headers, &body)?;
     Ok(Json(json!({})))
 }
 

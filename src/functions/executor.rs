@@ -124,6 +124,31 @@ impl RuntimeExecutor {
         Ok(req)
     }
 
+    /// Runs `f` on a function worker against this deployment's database and
+    /// `modules`.
+    async fn on_worker<T, F>(
+        &self,
+        modules: Arc<udf_runtime::ModuleSet>,
+        f: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&udf_runtime::Runtime, &Target<'_>) -> T + Send + 'static,
+    {
+        let db = self.deployment.db.clone();
+        self.deployment
+            .workers
+            .run(move |runtime| {
+                let target = Target {
+                    db: &db,
+                    modules: &modules,
+                };
+                f(runtime, &target)
+            })
+            .await
+            .map_err(worker_error)
+    }
+
     /// A mutation: JavaScript on a worker, the commit on a blocking thread,
     /// so workers keep running functions while commits share a group fsync.
     async fn run_mutation(
@@ -137,19 +162,12 @@ impl RuntimeExecutor {
             if attempt > 0 {
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
-            let (db, modules, req) = (self.deployment.db.clone(), modules.clone(), request.clone());
+            let req = request.clone();
             let (outcome, tx) = self
-                .deployment
-                .workers
-                .run(move |runtime| {
-                    let target = Target {
-                        db: &db,
-                        modules: &modules,
-                    };
-                    execute_mutation(runtime, &target, &req)
+                .on_worker(modules.clone(), move |runtime, target| {
+                    execute_mutation(runtime, target, &req)
                 })
-                .await
-                .map_err(worker_error)?;
+                .await?;
             let decision = tokio::task::spawn_blocking(move || commit_mutation(outcome, tx))
                 .await
                 .map_err(|e| ApiError::internal(e.to_string()))?;
@@ -186,23 +204,15 @@ impl RuntimeExecutor {
             let outcome = self.run_mutation(active.modules.clone(), request).await?;
             return self.response(&call, outcome);
         }
-        let db = self.deployment.db.clone();
-        let modules = active.modules.clone();
         let outcome = self
-            .deployment
-            .workers
-            .run(move |runtime| {
-                let target = Target {
-                    db: &db,
-                    modules: &modules,
-                };
-                match udf_type {
-                    udf_runtime::UdfType::Action => Ok(run_action(runtime, &target, &request)),
-                    _ => run_query(runtime, &target, &request, ts),
-                }
-            })
-            .await
-            .map_err(worker_error)?
+            .on_worker(
+                active.modules.clone(),
+                move |runtime, target| match udf_type {
+                    udf_runtime::UdfType::Action => Ok(run_action(runtime, target, &request)),
+                    _ => run_query(runtime, target, &request, ts),
+                },
+            )
+            .await?
             .map_err(run_error)?;
         self.response(&call, outcome)
     }
