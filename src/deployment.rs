@@ -15,7 +15,9 @@ use serde_json::Value as JsonValue;
 use storage::{Database, DatabaseOptions};
 use udf_runtime::{ImportPhase, ModuleSet, ModuleSource, RuntimeConfig};
 
+use crate::export::table_shapes::TableShapes;
 use crate::functions::workers::Workers;
+use crate::import::primary_key::PrimaryKeyBuilds;
 
 /// One module as pushed by the CLI.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -107,6 +109,10 @@ pub struct Deployment {
     pub name: String,
     pub db: Database,
     pub workers: Workers,
+    /// Inferred table shapes for `json_schemas`.
+    pub shapes: TableShapes,
+    /// Primary-key index builds started by streaming import.
+    pub primary_key_builds: Arc<PrimaryKeyBuilds>,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
     env: RwLock<Arc<BTreeMap<String, String>>>,
@@ -156,6 +162,8 @@ impl Deployment {
             name: name.to_string(),
             db,
             workers,
+            shapes: TableShapes::default(),
+            primary_key_builds: Arc::default(),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
             env: RwLock::new(Arc::new(env)),

@@ -5,85 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::app::{deploy, python_with_convex, require_node_modules, scratch_app, try_deploy};
 use common::Server;
-
-fn app_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/app")
-}
-
-fn require_node_modules() {
-    let convex = app_dir().join("node_modules/convex/package.json");
-    assert!(
-        convex.exists(),
-        "examples/app/node_modules is missing: run `npm ci --prefix examples/app` (.ci/run does)"
-    );
-}
-
-/// Copies the app (without node_modules) so the CLI's codegen writes into a
-/// scratch directory, with node_modules linked in.
-fn scratch_app() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let status = Command::new("cp")
-        .args(["-r"])
-        .arg(app_dir().join("convex"))
-        .arg(app_dir().join("package.json"))
-        .arg(dir.path())
-        .status()
-        .expect("cp");
-    assert!(status.success());
-    std::os::unix::fs::symlink(
-        app_dir().join("node_modules"),
-        dir.path().join("node_modules"),
-    )
-    .expect("link node_modules");
-    dir
-}
-
-/// The Python of the venv holding PyPI `convex` (`BASALT_CONVEX_PYTHON`, or
-/// the one `.ci/run` creates).
-fn python_with_convex() -> PathBuf {
-    let python = std::env::var_os("BASALT_CONVEX_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/basalt-venv-convexpy/bin/python")
-        });
-    assert!(
-        python.exists(),
-        "{} is missing: create a venv with `pip install convex==0.8.1` (.ci/run does)",
-        python.display()
-    );
-    python
-}
-
-fn deploy(server: &Server, app: &Path) -> String {
-    let (ok, text) = try_deploy(server, app);
-    assert!(ok, "npx convex deploy failed:\n{text}");
-    text
-}
-
-fn try_deploy(server: &Server, app: &Path) -> (bool, String) {
-    let out = Command::new("npx")
-        .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
-        .current_dir(app)
-        .env("CI", "1")
-        .env("CONVEX_SELF_HOSTED_URL", &server.url)
-        .env("CONVEX_SELF_HOSTED_ADMIN_KEY", &server.admin_key)
-        .env_remove("CONVEX_DEPLOYMENT")
-        .output()
-        .expect("run npx convex deploy");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
 
 /// Rewrites the scratch app's schema.
 fn edit_schema(app: &Path, from: &str, to: &str) {

@@ -74,6 +74,28 @@ impl Identity {
     }
 }
 
+/// Admin-only routes (streaming export and import): the admin key must come
+/// in `Authorization: Convex <key>` (or `?adminKey=`). As on Convex, no
+/// credentials, a user token and a wrong key are all 403 `BadDeployKey`
+/// (the Airbyte source skips a stream on a 403 rather than retrying).
+pub fn require_admin_key(
+    headers: &HeaderMap,
+    uri: &Uri,
+    admin_key: &AdminKey,
+) -> Result<(), ApiError> {
+    match Identity::from_request(headers, uri, admin_key)? {
+        Identity::Admin | Identity::ActingAsUser(_) => Ok(()),
+        Identity::Anonymous => Err(ApiError::forbidden(
+            "BadDeployKey",
+            "This endpoint requires the deployment's admin key: send `Authorization: Convex <admin key>`.",
+        )),
+        Identity::UnverifiedUserToken(_) => Err(ApiError::forbidden(
+            "BadDeployKey",
+            "This endpoint requires the deployment's admin key, not a user token: send `Authorization: Convex <admin key>`.",
+        )),
+    }
+}
+
 /// The 403 Convex sends for a key that is not this deployment's.
 pub fn bad_admin_key(instance_name: &str) -> ApiError {
     ApiError::forbidden(

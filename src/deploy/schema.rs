@@ -62,12 +62,17 @@ pub fn schema_indexes(schema: Option<&JsonValue>) -> Vec<DbIndex> {
     out
 }
 
-/// User indexes that exist in the database now.
+/// User indexes that exist in the database now, without the hidden ones
+/// (names starting with `_`, such as the streaming import's primary-key
+/// index), which no schema declares and no push may drop.
 pub fn live_indexes(db: &Database) -> Vec<DbIndex> {
     let catalog = db.catalog();
     let mut out = Vec::new();
     for t in catalog.tables() {
         for ix in catalog.table_indexes(t.table_number()) {
+            if ix.name.starts_with('_') {
+                continue;
+            }
             if let IndexKind::User { fields } = &ix.kind {
                 out.push(DbIndex {
                     table: t.name.clone(),

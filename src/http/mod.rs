@@ -41,7 +41,9 @@ pub fn router(state: AppState) -> Router {
         .route("/instance_version", get(health::instance_version))
         .route("/echo", post(health::echo))
         .merge(crate::api::routes())
-        .merge(crate::deploy::routes());
+        .merge(crate::deploy::routes())
+        .merge(crate::export::routes())
+        .merge(crate::import::routes());
     for route in fallback::DEPLOY_ROUTES {
         if !DEPLOY_IMPLEMENTED.contains(route) {
             router = router.route(route, any(fallback::deploy_not_implemented));

@@ -78,8 +78,10 @@ pub struct DeltaPage {
 }
 
 impl Database {
-    /// One page (up to about `limit` rows) of the snapshot at `snapshot_ts` of
-    /// the tables `include` accepts.
+    /// One page (up to `limit` rows) of the snapshot at `snapshot_ts` of the
+    /// tables `include` accepts. A page never spans tables: when a table ends
+    /// and another follows, the page ends too (possibly short or empty) with a
+    /// cursor at the start of the next table.
     pub fn snapshot_page(
         &self,
         snapshot_ts: Timestamp,
@@ -89,17 +91,16 @@ impl Database {
     ) -> Result<SnapshotPage> {
         self.check_readable(snapshot_ts)?;
         let catalog = self.catalog();
-        let mut tables: Vec<Arc<TableMeta>> =
-            catalog.tables().filter(|t| include(t)).cloned().collect();
+        let mut tables: Vec<Arc<TableMeta>> = catalog
+            .tables()
+            .filter(|t| include(t))
+            .filter(|t| cursor.is_none_or(|c| t.number >= c.table.0))
+            .cloned()
+            .collect();
         tables.sort_by_key(|t| t.number);
         let mut rows = Vec::with_capacity(limit.min(4096));
         let p = self.persistence();
-        for table in tables {
-            if let Some(c) = &cursor {
-                if table.number < c.table.0 {
-                    continue;
-                }
-            }
+        for (i, table) in tables.iter().enumerate() {
             let Some(by_id) = catalog.by_id_index(table.table_number()) else {
                 continue;
             };
@@ -135,16 +136,21 @@ impl Database {
                     Ok(true)
                 },
             )?;
-            if full {
-                let last = rows.last().map(|r| r.document.id);
-                return Ok(SnapshotPage {
-                    rows,
-                    cursor: last.map(|id| SnapshotCursor {
-                        table: id.table,
-                        after: Some(id.internal),
-                    }),
-                });
+            let next = if full {
+                rows.last().map(|r| SnapshotCursor {
+                    table: r.document.id.table,
+                    after: Some(r.document.id.internal),
+                })
+            } else {
+                tables.get(i + 1).map(|t| SnapshotCursor {
+                    table: t.table_number(),
+                    after: None,
+                })
+            };
+            if next.is_some() {
+                return Ok(SnapshotPage { rows, cursor: next });
             }
+            break;
         }
         // Re-check: a walk that outlived the retention window is not consistent.
         self.check_readable(snapshot_ts)?;

@@ -62,6 +62,37 @@ impl Database {
         progress: &mut dyn FnMut(u64),
     ) -> Result<IndexId> {
         check_user_index(name, fields)?;
+        self.build_index(table, name, fields, progress)
+    }
+
+    /// Creates a hidden index, one whose name starts with `_` (such as the
+    /// streaming import's `_by_airbyte_primary_key`): read like a user index,
+    /// but never part of a pushed schema, so a deploy leaves it alone.
+    pub fn add_system_index(
+        &self,
+        table: &str,
+        name: &str,
+        fields: &[String],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IndexId> {
+        match name.strip_prefix('_') {
+            Some(rest) if !rest.starts_with('_') => check_user_index(rest, fields)?,
+            _ => {
+                return Err(StorageError::InvalidIndex(format!(
+                    "a hidden index name must start with one underscore, not {name:?}"
+                )))
+            }
+        }
+        self.build_index(table, name, fields, progress)
+    }
+
+    fn build_index(
+        &self,
+        table: &str,
+        name: &str,
+        fields: &[String],
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<IndexId> {
         let number = self.ensure_table(table)?;
         let catalog = self.catalog();
         if let Some(existing) = catalog.index_by_name(number, name) {

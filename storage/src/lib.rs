@@ -34,4 +34,4 @@ pub use error::StorageError;
 pub use id::{DocumentId, InternalId, TableNumber};
 pub use range::{Bound, IndexBounds};
 pub use transaction::{KeyRange, Order, ScanPage, Transaction};
-pub use value::{Object, Value};
+pub use value::{JsonFormat, Object, Value};

@@ -13,7 +13,7 @@ use crate::error::{Result, StorageError};
 use crate::id::{DocumentId, InternalId, TableNumber};
 use crate::index::{IndexKind, IndexMeta, IndexState};
 use crate::keys;
-use crate::limits::{LimitError, Usage};
+use crate::limits::{LimitError, TransactionLimits, Usage};
 use crate::mvcc;
 use crate::persistence::Direction;
 use crate::read_set::{Interval, ReadSet};
@@ -67,6 +67,7 @@ pub struct Transaction {
     catalog_changes: Vec<CatalogChange>,
     reads: ReadSet,
     usage: Usage,
+    limits: TransactionLimits,
     pending: HashMap<DocumentId, Pending>,
     /// Ids in first-write order, so commits are deterministic.
     order: Vec<DocumentId>,
@@ -77,6 +78,7 @@ impl Transaction {
     pub(crate) fn new(db: Database, begin_ts: Timestamp) -> Self {
         let catalog = db.catalog();
         let start_ms = (begin_ts.max(now_ns()) / 1_000_000) as f64;
+        let limits = db.options().limits.clone();
         Self {
             db,
             begin_ts,
@@ -84,6 +86,7 @@ impl Transaction {
             catalog_changes: Vec::new(),
             reads: ReadSet::default(),
             usage: Usage::default(),
+            limits,
             pending: HashMap::new(),
             order: Vec::new(),
             last_creation_time: start_ms,
@@ -97,6 +100,13 @@ impl Transaction {
 
     pub fn usage(&self) -> &Usage {
         &self.usage
+    }
+
+    /// Replaces this transaction's limits (the database's by default), for
+    /// system work such as a streaming import batch, whose size the request
+    /// body limit already bounds.
+    pub fn set_limits(&mut self, limits: TransactionLimits) {
+        self.limits = limits;
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -122,7 +132,7 @@ impl Transaction {
 
     fn record(&mut self, index: u32, interval: Interval) -> Result<()> {
         self.reads.record(index, interval);
-        let max = self.db.options().limits.max_intervals;
+        let max = self.limits.max_intervals;
         if self.reads.len() > max {
             return Err(LimitError::TooManyIntervals(max).into());
         }
@@ -130,13 +140,11 @@ impl Transaction {
     }
 
     fn count_read(&mut self, bytes: usize) -> Result<()> {
-        let limits = &self.db.options().limits;
-        Ok(self.usage.add_read(bytes, limits)?)
+        Ok(self.usage.add_read(bytes, &self.limits)?)
     }
 
     fn count_write(&mut self, bytes: usize) -> Result<()> {
-        let limits = &self.db.options().limits;
-        Ok(self.usage.add_write(bytes, limits)?)
+        Ok(self.usage.add_write(bytes, &self.limits)?)
     }
 
     /// Reads the committed revision of `id` at the begin timestamp.

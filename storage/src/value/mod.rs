@@ -12,10 +12,12 @@ use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
 
 pub mod json;
+pub mod json_write;
 pub mod names;
 pub mod sort_key;
 
 pub use json::patch_from_encoded_json;
+pub use json_write::{write_json, write_json_str, JsonFormat};
 pub use names::{check_field_name, check_identifier, check_index_name, check_user_table_name};
 pub use sort_key::{
     read_sort_key, sort_key, value_from_sort_key, write_object_sort_key, write_sort_key,

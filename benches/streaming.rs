@@ -1,0 +1,220 @@
+//! Streaming import and export through the real `basalt` binary over
+//! loopback: `import_airbyte_records` in 1000-record batches (records/s),
+//! then a full `list_snapshot` walk and a `document_deltas` walk of the same
+//! documents (documents/s, the client parsing every page), with the server's
+//! resident memory before and after. The baseline, from the same run, is an
+//! axum server handing out one pre-encoded page of the same size: HTTP and
+//! client-side JSON parsing with no database behind it.
+//!
+//! Run: `cargo bench --bench streaming` (`BASALT_BENCH_DOCS` sets the count,
+//! default 100000). Every loop is bounded by its count and a deadline.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+
+const BATCH: usize = 1000;
+const DEADLINE: Duration = Duration::from_secs(600);
+
+fn start_server(dir: &Path) -> (std::process::Child, String, String) {
+    let binary = Path::new(env!("CARGO_BIN_EXE_basalt"));
+    let mut child = Command::new(binary)
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start basalt");
+    let mut first = String::new();
+    let mut second = String::new();
+    {
+        use std::io::BufRead;
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut first).expect("url line");
+        out.read_line(&mut second).expect("key line");
+    }
+    let url = first.trim().trim_start_matches("CONVEX_SELF_HOSTED_URL=").to_string();
+    let key = second.trim().trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=").to_string();
+    (child, url, key)
+}
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A ~200-byte document as an Airbyte record.
+fn record(n: usize) -> Json {
+    json!({"tableName": "docs", "data": {
+        "n": n,
+        "name": format!("user number {n}"),
+        "email": format!("user{n}@example.com"),
+        "body": "lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor",
+        "score": (n % 1000) as f64 / 7.0,
+    }})
+}
+
+fn get(agent: &ureq::Agent, url: &str, auth: &str) -> Json {
+    agent
+        .get(url)
+        .set("Authorization", auth)
+        .call()
+        .expect("request")
+        .into_json()
+        .expect("json")
+}
+
+fn serve_page(page: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().expect("tokio");
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/",
+                axum::routing::get(move || {
+                    let page = page.clone();
+                    async move { ([("content-type", "application/json")], page) }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    format!("http://{addr}/")
+}
+
+fn main() {
+    let docs: usize = std::env::var("BASALT_BENCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, url, key) = start_server(dir.path());
+    let auth = format!("Convex {key}");
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
+    let deadline = Instant::now() + DEADLINE;
+
+    let before = get(&agent, &format!("{url}/api/list_snapshot"), &auth);
+    let start_ts = before["snapshot"].as_u64().expect("snapshot");
+
+    // Import.
+    let tables = json!({"docs": {"primaryKey": null, "jsonSchema": {}}});
+    let bodies: Vec<String> = (0..docs.div_ceil(BATCH))
+        .map(|b| {
+            let messages: Vec<Json> = (b * BATCH..((b + 1) * BATCH).min(docs)).map(record).collect();
+            json!({"tables": tables, "messages": messages}).to_string()
+        })
+        .collect();
+    let t = Instant::now();
+    let mut imported = 0;
+    for body in &bodies {
+        if Instant::now() > deadline {
+            break;
+        }
+        agent
+            .post(&format!("{url}/api/streaming_import/import_airbyte_records"))
+            .set("Authorization", &auth)
+            .set("Content-Type", "application/json")
+            .send_string(body)
+            .expect("import");
+        imported += BATCH.min(docs - imported);
+    }
+    let import_rate = imported as f64 / t.elapsed().as_secs_f64();
+    let rss_loaded = rss_mib(child.id());
+
+    // Snapshot walk.
+    let t = Instant::now();
+    let mut walked = 0;
+    let mut page_text_len = 0;
+    let mut query = format!("{url}/api/list_snapshot?tableName=docs&format=json");
+    let mut snapshot = 0;
+    let mut pages = 0;
+    while Instant::now() < deadline {
+        let text = agent.get(&query).set("Authorization", &auth).call().expect("page").into_string().expect("body");
+        let page: Json = serde_json::from_str(&text).expect("json");
+        if pages == 1 {
+            page_text_len = text.len();
+        }
+        pages += 1;
+        walked += page["values"].as_array().map_or(0, Vec::len);
+        snapshot = page["snapshot"].as_u64().unwrap_or(0);
+        if page["hasMore"] == false {
+            break;
+        }
+        let cursor = page["cursor"].as_str().expect("cursor");
+        let encoded: String = url_escape(cursor);
+        query = format!("{url}/api/list_snapshot?tableName=docs&format=json&cursor={encoded}&snapshot={snapshot}");
+    }
+    let snapshot_rate = walked as f64 / t.elapsed().as_secs_f64();
+    let rss_after_snapshot = rss_mib(child.id());
+
+    // Delta walk over the same documents.
+    let t = Instant::now();
+    let mut deltas = 0;
+    let mut cursor = start_ts;
+    while Instant::now() < deadline {
+        let page = get(&agent, &format!("{url}/api/document_deltas?tableName=docs&format=json&cursor={cursor}"), &auth);
+        deltas += page["values"].as_array().map_or(0, Vec::len);
+        cursor = page["cursor"].as_u64().expect("cursor");
+        if page["hasMore"] == false {
+            break;
+        }
+    }
+    let delta_rate = deltas as f64 / t.elapsed().as_secs_f64();
+    let rss_after_deltas = rss_mib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Baseline: the same page size served from memory.
+    let sample_page = {
+        let values: Vec<Json> = (0..1024)
+            .map(|n| {
+                let mut v = record(n)["data"].clone();
+                v["_id"] = json!("k57aaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+                v["_creationTime"] = json!(1.7e12);
+                v["_table"] = json!("docs");
+                v["_component"] = json!("");
+                v["_ts"] = json!(1_700_000_000_000_000_000u64);
+                v
+            })
+            .collect();
+        json!({"values": values, "snapshot": 1, "cursor": "x", "hasMore": true}).to_string()
+    };
+    let baseline_url = serve_page(sample_page);
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let mut baseline_docs = 0;
+    for _ in 0..pages.max(20) {
+        let page: Json = agent.get(&baseline_url).call().expect("baseline").into_json().expect("json");
+        baseline_docs += page["values"].as_array().map_or(0, Vec::len);
+    }
+    let baseline_rate = baseline_docs as f64 / t.elapsed().as_secs_f64();
+
+    println!("{imported} documents of ~200 bytes (snapshot page ≈ {page_text_len} bytes), loopback, client and server on the same cores");
+    println!("baseline: axum serving a pre-encoded 1024-row page   {baseline_rate:>10.0} docs/s");
+    println!("import_airbyte_records, {BATCH}-record batches          {import_rate:>10.0} records/s");
+    println!("list_snapshot walk                                  {snapshot_rate:>10.0} docs/s ({:.2}x baseline)", snapshot_rate / baseline_rate);
+    println!("document_deltas walk ({deltas} rows)               {delta_rate:>10.0} docs/s ({:.2}x baseline)", delta_rate / baseline_rate);
+    println!("server RSS: {rss_loaded:.0} MiB after import, {rss_after_snapshot:.0} MiB after the snapshot walk, {rss_after_deltas:.0} MiB after the delta walk");
+    assert_eq!(walked, imported, "the snapshot walk saw every document");
+    assert_eq!(deltas, imported, "the delta walk saw every insert");
+    let _ = snapshot;
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
