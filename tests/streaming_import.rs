@@ -163,6 +163,55 @@ fn airbyte_destination_flow() {
 }
 
 #[test]
+fn fivetran_destination_flow() {
+    let server = Server::start();
+    let post = |route: &str, body: Json| import(&server, "POST", route, &body);
+    let definition = json!({"tableDefinition": {
+        "tableName": "orders",
+        "indexes": [
+            {"indexDescriptor": "_fivetran_by_primary_key", "fields": ["id", "_creationTime"]},
+            {"indexDescriptor": "_fivetran_by_synced", "fields": ["fivetran.synced", "_creationTime"]},
+        ],
+    }});
+    let reply = post("fivetran_create_table", definition);
+    assert_eq!(reply.status, 200, "{reply:?}");
+
+    let row = |id: f64, item: &str, synced: f64| json!({"id": id, "item": item, "fivetran": {"synced": synced, "deleted": false}});
+    let ops = json!([
+        {"table": "orders", "operation": "Upsert", "row": row(1.0, "book", 1000.0)},
+        {"table": "orders", "operation": "Upsert", "row": row(2.0, "pen", 1000.0)},
+        {"table": "orders", "operation": "Upsert", "row": row(3.0, "ink", 5000.0)},
+        {"table": "orders", "operation": "Upsert", "row": row(1.0, "books", 2000.0)},
+        {"table": "orders", "operation": "Update", "row": {"id": 2.0, "item": "pencil", "fivetran": {"synced": 3000.0}}},
+        {"table": "orders", "operation": "HardDelete", "row": {"id": 9.0}},
+    ]);
+    let reply = post("apply_fivetran_operations", ops);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let rows: BTreeMap<i64, Json> = snapshot(&server, "orders")
+        .into_iter()
+        .map(|r| (r["id"].as_f64().expect("id") as i64, r))
+        .collect();
+    assert_eq!(rows.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(rows[&1]["item"], "books", "upsert replaced by primary key");
+    assert_eq!(rows[&2]["item"], "pencil");
+    assert_eq!(rows[&2]["fivetran"]["deleted"], false, "update merges the fivetran object");
+
+    let reply = post("apply_fivetran_operations", json!([{"table": "orders", "operation": "Update", "row": {"id": 7.0}}]));
+    reply.assert_error(404, "FivetranMissingUpdatedRow");
+
+    // Soft-delete what was synced before 4 s, then hard-delete it.
+    let reply = post("fivetran_truncate_table", json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "SoftDelete"}));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let deleted: Vec<bool> = snapshot(&server, "orders").iter().map(|r| r["fivetran"]["deleted"] == true).collect();
+    assert_eq!(deleted.iter().filter(|d| **d).count(), 2, "{deleted:?}");
+    let reply = post("fivetran_truncate_table", json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "HardDelete"}));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let left = snapshot(&server, "orders");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["item"], "ink");
+}
+
+#[test]
 fn export_and_import_errors_are_json() {
     let mut server = Server::start();
     let anonymous = send(agent().get(&format!("{}/api/list_snapshot", server.url)), None);

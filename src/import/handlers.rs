@@ -16,6 +16,7 @@ use serde_json::json;
 use storage::{Database, KeyRange, Order, StorageError};
 
 use super::airbyte::{self, ImportRequest};
+use super::fivetran;
 use super::names::coerce_table_name;
 use super::primary_key::index_fields;
 use crate::api::auth::require_admin_key;
@@ -212,15 +213,44 @@ pub async fn get_schema(
     Ok(Json(schema))
 }
 
-/// The Fivetran destination's write routes, not built yet: a clear 501.
-pub async fn fivetran_not_implemented(
+/// `POST /api/streaming_import/fivetran_create_table`
+pub async fn fivetran_create_table(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
-    require_admin_key(&headers, &uri, &state.admin_key)?;
-    Err(ApiError::not_implemented(format!(
-        "{} is not implemented by this server yet: the Fivetran destination is not supported; the Airbyte routes are",
-        uri.path()
-    )))
+    let limit = state.config.request_body_limit;
+    let request: fivetran::CreateTable = admin_json(&state, &uri, &headers, body, limit).await?;
+    let db = state.deployment.db.clone();
+    blocking(move || fivetran::create_table(&db, request)).await?;
+    Ok(empty_ok())
+}
+
+/// `POST /api/streaming_import/fivetran_truncate_table`
+pub async fn fivetran_truncate_table(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let limit = state.config.request_body_limit;
+    let request: fivetran::Truncate = admin_json(&state, &uri, &headers, body, limit).await?;
+    let db = state.deployment.db.clone();
+    blocking(move || fivetran::truncate(&db, request)).await?;
+    Ok(empty_ok())
+}
+
+/// `POST /api/streaming_import/apply_fivetran_operations`
+pub async fn apply_fivetran_operations(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let ops: Vec<fivetran::RowOperation> =
+        admin_json(&state, &uri, &headers, body, AIRBYTE_BODY_LIMIT).await?;
+    let db = state.deployment.db.clone();
+    blocking(move || fivetran::apply(&db, ops)).await?;
+    Ok(empty_ok())
 }

@@ -1,9 +1,10 @@
 //! Streaming import (convex-protocol.md §5.4): the routes under
 //! `/api/streaming_import/` that the Airbyte destination writes through —
 //! record batches, primary-key indexes for deduplicated streams, clearing
-//! tables — and the Fivetran destination's schema read.
+//! tables — and the Fivetran destination's routes.
 
 pub mod airbyte;
+pub mod fivetran;
 pub mod handlers;
 pub mod names;
 pub mod primary_key;
@@ -34,14 +35,14 @@ pub fn routes() -> Router<AppState> {
         .route(&at("get_schema"), get(handlers::get_schema))
         .route(
             &at("fivetran_create_table"),
-            post(handlers::fivetran_not_implemented),
+            post(handlers::fivetran_create_table),
         )
         .route(
             &at("fivetran_truncate_table"),
-            post(handlers::fivetran_not_implemented),
+            post(handlers::fivetran_truncate_table),
         )
         .route(
             &at("apply_fivetran_operations"),
-            post(handlers::fivetran_not_implemented),
+            post(handlers::apply_fivetran_operations),
         )
 }
