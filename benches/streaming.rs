@@ -35,8 +35,14 @@ fn start_server(dir: &Path) -> (std::process::Child, String, String) {
         out.read_line(&mut first).expect("url line");
         out.read_line(&mut second).expect("key line");
     }
-    let url = first.trim().trim_start_matches("CONVEX_SELF_HOSTED_URL=").to_string();
-    let key = second.trim().trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=").to_string();
+    let url = first
+        .trim()
+        .trim_start_matches("CONVEX_SELF_HOSTED_URL=")
+        .to_string();
+    let key = second
+        .trim()
+        .trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=")
+        .to_string();
     (child, url, key)
 }
 
@@ -100,7 +106,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut child, url, key) = start_server(dir.path());
     let auth = format!("Convex {key}");
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(120)).build();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(120))
+        .build();
     let deadline = Instant::now() + DEADLINE;
 
     let before = get(&agent, &format!("{url}/api/list_snapshot"), &auth);
@@ -110,7 +118,9 @@ fn main() {
     let tables = json!({"docs": {"primaryKey": null, "jsonSchema": {}}});
     let bodies: Vec<String> = (0..docs.div_ceil(BATCH))
         .map(|b| {
-            let messages: Vec<Json> = (b * BATCH..((b + 1) * BATCH).min(docs)).map(record).collect();
+            let messages: Vec<Json> = (b * BATCH..((b + 1) * BATCH).min(docs))
+                .map(record)
+                .collect();
             json!({"tables": tables, "messages": messages}).to_string()
         })
         .collect();
@@ -121,7 +131,9 @@ fn main() {
             break;
         }
         agent
-            .post(&format!("{url}/api/streaming_import/import_airbyte_records"))
+            .post(&format!(
+                "{url}/api/streaming_import/import_airbyte_records"
+            ))
             .set("Authorization", &auth)
             .set("Content-Type", "application/json")
             .send_string(body)
@@ -139,7 +151,13 @@ fn main() {
     let mut snapshot = 0;
     let mut pages = 0;
     while Instant::now() < deadline {
-        let text = agent.get(&query).set("Authorization", &auth).call().expect("page").into_string().expect("body");
+        let text = agent
+            .get(&query)
+            .set("Authorization", &auth)
+            .call()
+            .expect("page")
+            .into_string()
+            .expect("body");
         let page: Json = serde_json::from_str(&text).expect("json");
         if pages == 1 {
             page_text_len = text.len();
@@ -162,7 +180,11 @@ fn main() {
     let mut deltas = 0;
     let mut cursor = start_ts;
     while Instant::now() < deadline {
-        let page = get(&agent, &format!("{url}/api/document_deltas?tableName=docs&format=json&cursor={cursor}"), &auth);
+        let page = get(
+            &agent,
+            &format!("{url}/api/document_deltas?tableName=docs&format=json&cursor={cursor}"),
+            &auth,
+        );
         deltas += page["values"].as_array().map_or(0, Vec::len);
         cursor = page["cursor"].as_u64().expect("cursor");
         if page["hasMore"] == false {
@@ -194,14 +216,21 @@ fn main() {
     let t = Instant::now();
     let mut baseline_docs = 0;
     for _ in 0..pages.max(20) {
-        let page: Json = agent.get(&baseline_url).call().expect("baseline").into_json().expect("json");
+        let page: Json = agent
+            .get(&baseline_url)
+            .call()
+            .expect("baseline")
+            .into_json()
+            .expect("json");
         baseline_docs += page["values"].as_array().map_or(0, Vec::len);
     }
     let baseline_rate = baseline_docs as f64 / t.elapsed().as_secs_f64();
 
     println!("{imported} documents of ~200 bytes (snapshot page ≈ {page_text_len} bytes), loopback, client and server on the same cores");
     println!("baseline: axum serving a pre-encoded 1024-row page   {baseline_rate:>10.0} docs/s");
-    println!("import_airbyte_records, {BATCH}-record batches          {import_rate:>10.0} records/s");
+    println!(
+        "import_airbyte_records, {BATCH}-record batches          {import_rate:>10.0} records/s"
+    );
     println!("list_snapshot walk                                  {snapshot_rate:>10.0} docs/s ({:.2}x baseline)", snapshot_rate / baseline_rate);
     println!("document_deltas walk ({deltas} rows)               {delta_rate:>10.0} docs/s ({:.2}x baseline)", delta_rate / baseline_rate);
     println!("server RSS: {rss_loaded:.0} MiB after import, {rss_after_snapshot:.0} MiB after the snapshot walk, {rss_after_deltas:.0} MiB after the delta walk");

@@ -92,7 +92,10 @@ fn catalog(discovered: &Json, sync_mode: &str) -> Json {
 /// and the export's bookkeeping fields.
 fn document(record: &Json) -> Json {
     let mut doc = record.as_object().expect("record is an object").clone();
-    doc.retain(|k, _| !k.starts_with("_ab_cdc") && !["_table", "_component", "_ts", "_deleted"].contains(&k.as_str()));
+    doc.retain(|k, _| {
+        !k.starts_with("_ab_cdc")
+            && !["_table", "_component", "_ts", "_deleted"].contains(&k.as_str())
+    });
     Json::Object(doc)
 }
 
@@ -101,8 +104,14 @@ fn replay(replica: &mut BTreeMap<String, Json>, records: &[Json]) {
     for r in records {
         let id = r["_id"].as_str().expect("_id").to_string();
         if r["_deleted"] == true {
-            assert!(!r["_ab_cdc_deleted_at"].is_null(), "deleted row without _ab_cdc_deleted_at: {r}");
-            assert!(replica.remove(&id).is_some(), "delete of a document never seen: {r}");
+            assert!(
+                !r["_ab_cdc_deleted_at"].is_null(),
+                "deleted row without _ab_cdc_deleted_at: {r}"
+            );
+            assert!(
+                replica.remove(&id).is_some(),
+                "delete of a document never seen: {r}"
+            );
         } else {
             replica.insert(id, document(r));
         }
@@ -128,7 +137,12 @@ fn airbyte_source_reproduces_the_tables() {
     // More than one list_snapshot page (1024) and more than one deltas page.
     let mut ids = Vec::new();
     for i in 0..1100 {
-        let id = call(&server, "mutation", "messages:send", json!({"author": format!("a{}", i % 7), "body": format!("hello {i}")}));
+        let id = call(
+            &server,
+            "mutation",
+            "messages:send",
+            json!({"author": format!("a{}", i % 7), "body": format!("hello {i}")}),
+        );
         ids.push(id.as_str().expect("id").to_string());
     }
     for (name, by) in [("apples", "5"), ("pears", "-3")] {
@@ -143,7 +157,9 @@ fn airbyte_source_reproduces_the_tables() {
 
     let check = run_source(dir.path(), &["check", "--config", "config.json"]);
     assert!(
-        check.iter().any(|m| m["connectionStatus"]["status"] == "SUCCEEDED"),
+        check
+            .iter()
+            .any(|m| m["connectionStatus"]["status"] == "SUCCEEDED"),
         "check did not succeed: {check:?}"
     );
 
@@ -159,7 +175,10 @@ fn airbyte_source_reproduces_the_tables() {
         .iter()
         .filter_map(|s| s["name"].as_str())
         .collect();
-    assert!(names.contains(&"messages") && names.contains(&"counters"), "{names:?}");
+    assert!(
+        names.contains(&"messages") && names.contains(&"counters"),
+        "{names:?}"
+    );
     let messages_stream = discovered["streams"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == "messages"))
@@ -169,25 +188,49 @@ fn airbyte_source_reproduces_the_tables() {
     assert_eq!(properties["_id"]["$description"], "Id(messages)");
     assert_eq!(properties["_ts"]["type"], "integer");
 
-    std::fs::write(dir.path().join("full.json"), catalog(&discovered, "full_refresh").to_string()).expect("catalog");
-    std::fs::write(dir.path().join("incr.json"), catalog(&discovered, "incremental").to_string()).expect("catalog");
+    std::fs::write(
+        dir.path().join("full.json"),
+        catalog(&discovered, "full_refresh").to_string(),
+    )
+    .expect("catalog");
+    std::fs::write(
+        dir.path().join("incr.json"),
+        catalog(&discovered, "incremental").to_string(),
+    )
+    .expect("catalog");
 
     // Full refresh: exactly the current table, each document once.
-    let full = run_source(dir.path(), &["read", "--config", "config.json", "--catalog", "full.json"]);
+    let full = run_source(
+        dir.path(),
+        &["read", "--config", "config.json", "--catalog", "full.json"],
+    );
     let expected = table(&server, "messages:listAll");
     let full_messages = records(&full, "messages");
-    assert_eq!(full_messages.len(), expected.len(), "every document exactly once");
+    assert_eq!(
+        full_messages.len(),
+        expected.len(),
+        "every document exactly once"
+    );
     let mut replica = BTreeMap::new();
     replay(&mut replica, &full_messages);
     assert_eq!(replica, expected);
     let counters = records(&full, "counters");
     assert_eq!(counters.len(), 2);
-    let apples = counters.iter().find(|c| c["name"] == "apples").expect("apples");
-    assert_eq!(apples["value"], "5", "int64 in clean JSON is a decimal string");
+    let apples = counters
+        .iter()
+        .find(|c| c["name"] == "apples")
+        .expect("apples");
+    assert_eq!(
+        apples["value"], "5",
+        "int64 in clean JSON is a decimal string"
+    );
     assert_eq!(apples["blob"], "AAEC", "bytes in clean JSON are base64");
 
     // Incremental from scratch: the snapshot, then the (empty) deltas.
-    let first = run_source(dir.path(), &["read", "--config", "config.json", "--catalog", "incr.json"]);
+    let first = run_source(
+        dir.path(),
+        &["read", "--config", "config.json", "--catalog", "incr.json"],
+    );
     let first_messages = records(&first, "messages");
     assert_eq!(first_messages.len(), expected.len());
     let mut replica = BTreeMap::new();
@@ -199,33 +242,91 @@ fn airbyte_source_reproduces_the_tables() {
     // Inserts, updates (patch and replace), deletes, and one document both
     // inserted and deleted between the two syncs.
     for i in 0..150 {
-        call(&server, "mutation", "messages:send", json!({"author": "late", "body": format!("later {i}")}));
+        call(
+            &server,
+            "mutation",
+            "messages:send",
+            json!({"author": "late", "body": format!("later {i}")}),
+        );
     }
     for id in ids.iter().take(40) {
-        call(&server, "mutation", "messages:edit", json!({"id": id, "body": "edited", "channel": "general"}));
+        call(
+            &server,
+            "mutation",
+            "messages:edit",
+            json!({"id": id, "body": "edited", "channel": "general"}),
+        );
     }
     for id in ids.iter().skip(40).take(10) {
-        call(&server, "mutation", "messages:replaceBody", json!({"id": id, "body": "replaced"}));
+        call(
+            &server,
+            "mutation",
+            "messages:replaceBody",
+            json!({"id": id, "body": "replaced"}),
+        );
     }
     for id in ids.iter().skip(100).take(30) {
         call(&server, "mutation", "messages:remove", json!({"id": id}));
     }
-    let ephemeral = call(&server, "mutation", "messages:send", json!({"author": "x", "body": "gone soon"}));
-    call(&server, "mutation", "messages:remove", json!({"id": ephemeral}));
-    call(&server, "mutation", "counters:bump", json!({"name": "apples"}));
+    let ephemeral = call(
+        &server,
+        "mutation",
+        "messages:send",
+        json!({"author": "x", "body": "gone soon"}),
+    );
+    call(
+        &server,
+        "mutation",
+        "messages:remove",
+        json!({"id": ephemeral}),
+    );
+    call(
+        &server,
+        "mutation",
+        "counters:bump",
+        json!({"name": "apples"}),
+    );
 
-    let second = run_source(dir.path(), &["read", "--config", "config.json", "--catalog", "incr.json", "--state", "state.json"]);
+    let second = run_source(
+        dir.path(),
+        &[
+            "read",
+            "--config",
+            "config.json",
+            "--catalog",
+            "incr.json",
+            "--state",
+            "state.json",
+        ],
+    );
     let second_messages = records(&second, "messages");
     // 150 inserts + 40 patches + 10 replaces + 30 deletes + insert and delete.
-    assert_eq!(second_messages.len(), 150 + 40 + 10 + 30 + 2, "each change exactly once");
+    assert_eq!(
+        second_messages.len(),
+        150 + 40 + 10 + 30 + 2,
+        "each change exactly once"
+    );
     let mut seen = std::collections::HashSet::new();
     for r in &second_messages {
-        assert!(seen.insert((r["_id"].to_string(), r["_ts"].to_string())), "twice: {r}");
+        assert!(
+            seen.insert((r["_id"].to_string(), r["_ts"].to_string())),
+            "twice: {r}"
+        );
     }
-    let ts: Vec<u64> = second_messages.iter().map(|r| r["_ts"].as_u64().expect("_ts")).collect();
-    assert!(ts.windows(2).all(|w| w[0] <= w[1]), "deltas in commit order");
+    let ts: Vec<u64> = second_messages
+        .iter()
+        .map(|r| r["_ts"].as_u64().expect("_ts"))
+        .collect();
+    assert!(
+        ts.windows(2).all(|w| w[0] <= w[1]),
+        "deltas in commit order"
+    );
     replay(&mut replica, &second_messages);
-    assert_eq!(replica, table(&server, "messages:listAll"), "replayed sync equals the table");
+    assert_eq!(
+        replica,
+        table(&server, "messages:listAll"),
+        "replayed sync equals the table"
+    );
     let counters = records(&second, "counters");
     assert_eq!(counters.len(), 1, "{counters:?}");
     assert_eq!(counters[0]["value"], "6");

@@ -46,7 +46,12 @@ fn sync_during_writes_equals_the_final_table() {
     deploy(&server, app.path());
     let mut ids = Vec::new();
     for i in 0..600 {
-        let id = call(&server, "mutation", "messages:send", json!({"author": "seed", "body": format!("{i}")}));
+        let id = call(
+            &server,
+            "mutation",
+            "messages:send",
+            json!({"author": "seed", "body": format!("{i}")}),
+        );
         ids.push(id.as_str().expect("id").to_string());
     }
 
@@ -56,9 +61,19 @@ fn sync_during_writes_equals_the_final_table() {
         let done = done.clone();
         thread::spawn(move || {
             for (i, id) in ids.iter().enumerate().take(300) {
-                call(&server, "mutation", "messages:send", json!({"author": "w", "body": format!("new {i}")}));
+                call(
+                    &server,
+                    "mutation",
+                    "messages:send",
+                    json!({"author": "w", "body": format!("new {i}")}),
+                );
                 if i % 2 == 0 {
-                    call(&server, "mutation", "messages:edit", json!({"id": id, "body": "edited"}));
+                    call(
+                        &server,
+                        "mutation",
+                        "messages:edit",
+                        json!({"id": id, "body": "edited"}),
+                    );
                 } else {
                     call(&server, "mutation", "messages:remove", json!({"id": id}));
                 }
@@ -74,12 +89,18 @@ fn sync_during_writes_equals_the_final_table() {
     let mut snapshot: Option<u64> = None;
     let mut cursor: Option<String> = None;
     loop {
-        let page = post(&server, "/api/list_snapshot", json!({"snapshot": snapshot, "cursor": cursor, "selection": selection, "format": "convex_encoded_json"}));
+        let page = post(
+            &server,
+            "/api/list_snapshot",
+            json!({"snapshot": snapshot, "cursor": cursor, "selection": selection, "format": "convex_encoded_json"}),
+        );
         let ts = page["snapshot"].as_u64().expect("snapshot");
         assert!(snapshot.is_none_or(|s| s == ts), "the snapshot stays fixed");
         snapshot = Some(ts);
         let values = page["values"].as_array().expect("values");
-        assert!(values.iter().all(|v| v["_ts"].as_u64().is_some_and(|t| t <= ts)));
+        assert!(values
+            .iter()
+            .all(|v| v["_ts"].as_u64().is_some_and(|t| t <= ts)));
         apply(&mut replica, values);
         if page["hasMore"] == false {
             break;
@@ -91,9 +112,15 @@ fn sync_during_writes_equals_the_final_table() {
     let mut delta_cursor = snapshot.expect("snapshot");
     loop {
         let finished = done.load(Ordering::SeqCst);
-        let page = post(&server, "/api/document_deltas", json!({"cursor": delta_cursor, "selection": selection, "format": "convex_encoded_json"}));
+        let page = post(
+            &server,
+            "/api/document_deltas",
+            json!({"cursor": delta_cursor, "selection": selection, "format": "convex_encoded_json"}),
+        );
         let values = page["values"].as_array().expect("values");
-        assert!(values.iter().all(|v| v["_ts"].as_u64().is_some_and(|t| t > delta_cursor)));
+        assert!(values
+            .iter()
+            .all(|v| v["_ts"].as_u64().is_some_and(|t| t > delta_cursor)));
         apply(&mut replica, values);
         let next = page["cursor"].as_u64().expect("cursor");
         assert!(next >= delta_cursor, "the cursor never goes back");
@@ -104,7 +131,11 @@ fn sync_during_writes_equals_the_final_table() {
     }
     writer.join().expect("writer");
 
-    let table: BTreeMap<String, Json> = post(&server, "/api/query", json!({"path": "messages:listAll", "args": {}, "format": "convex_encoded_json"}))["value"]
+    let table: BTreeMap<String, Json> = post(
+        &server,
+        "/api/query",
+        json!({"path": "messages:listAll", "args": {}, "format": "convex_encoded_json"}),
+    )["value"]
         .as_array()
         .expect("array")
         .iter()

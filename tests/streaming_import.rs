@@ -16,7 +16,10 @@ const CLIENT: &str = "streaming-import-0.1.0";
 
 fn import(server: &Server, method: &str, route: &str, body: &Json) -> Reply {
     let request = agent()
-        .request(method, &format!("{}/api/streaming_import/{route}", server.url))
+        .request(
+            method,
+            &format!("{}/api/streaming_import/{route}", server.url),
+        )
         .set("Authorization", &server.admin_auth())
         .set("Convex-Client", CLIENT)
         .set("Content-Type", "application/json")
@@ -81,11 +84,21 @@ fn airbyte_destination_flow() {
     let server = Server::start();
 
     // Dedup stream: the primary key index, polled until ready (GET + body).
-    let reply = import(&server, "PUT", "add_primary_key_indexes", &json!({"indexes": {"users": [["user_id"]]}}));
+    let reply = import(
+        &server,
+        "PUT",
+        "add_primary_key_indexes",
+        &json!({"indexes": {"users": [["user_id"]]}}),
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let reply = import(&server, "GET", "primary_key_indexes_ready", &json!({"tables": ["users"]}));
+        let reply = import(
+            &server,
+            "GET",
+            "primary_key_indexes_ready",
+            &json!({"tables": ["users"]}),
+        );
         assert_eq!(reply.status, 200, "{reply:?}");
         if reply.json()["indexesReady"] == true {
             break;
@@ -113,38 +126,72 @@ fn airbyte_destination_flow() {
         json!({"tableName": "users", "data": {"user_id": 2, "name": "bob", "_ab_cdc_deleted_at": null}}),
         json!({"tableName": "users", "data": {"user_id": 3, "name": "cy", "$weird": true}}),
     ];
-    assert_eq!(import(&server, "POST", "import_airbyte_records", &batch(users)).status, 200);
+    assert_eq!(
+        import(&server, "POST", "import_airbyte_records", &batch(users)).status,
+        200
+    );
     let changes = vec![
         json!({"tableName": "users", "data": {"user_id": 1, "name": "ada lovelace"}}),
         json!({"tableName": "users", "data": {"user_id": 2, "_ab_cdc_deleted_at": "2026-12-02T00:00:00Z"}}),
         json!({"tableName": "users", "data": {"user_id": 4, "name": "dee"}}),
     ];
-    assert_eq!(import(&server, "POST", "import_airbyte_records", &batch(changes)).status, 200);
+    assert_eq!(
+        import(&server, "POST", "import_airbyte_records", &batch(changes)).status,
+        200
+    );
 
     let events = snapshot(&server, "events");
     assert_eq!(events.len(), 3000, "appended, paged by list_snapshot");
-    let ns: std::collections::BTreeSet<i64> = events.iter().map(|e| e["n"].as_f64().expect("n") as i64).collect();
+    let ns: std::collections::BTreeSet<i64> = events
+        .iter()
+        .map(|e| e["n"].as_f64().expect("n") as i64)
+        .collect();
     assert_eq!(ns.len(), 3000);
-    assert!(events.iter().all(|e| e.get("_ab_cdc_lsn").is_none()), "_ab_cdc_* dropped");
-    assert!(events.iter().all(|e| e["_table"] == "events" && e["_ts"].is_u64()));
+    assert!(
+        events.iter().all(|e| e.get("_ab_cdc_lsn").is_none()),
+        "_ab_cdc_* dropped"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e["_table"] == "events" && e["_ts"].is_u64()));
 
     let users: BTreeMap<i64, Json> = snapshot(&server, "users")
         .into_iter()
         .map(|u| (u["user_id"].as_f64().expect("user_id") as i64, u))
         .collect();
-    assert_eq!(users.keys().copied().collect::<Vec<_>>(), vec![1, 3, 4], "upserted and deleted by key");
+    assert_eq!(
+        users.keys().copied().collect::<Vec<_>>(),
+        vec![1, 3, 4],
+        "upserted and deleted by key"
+    );
     assert_eq!(users[&1]["name"], "ada lovelace");
-    assert!(users[&1].get("tags").is_none(), "an upsert replaces the document");
-    assert_eq!(users[&3]["source_weird"], true, "invalid field names are coerced");
+    assert!(
+        users[&1].get("tags").is_none(),
+        "an upsert replaces the document"
+    );
+    assert_eq!(
+        users[&3]["source_weird"], true,
+        "invalid field names are coerced"
+    );
     assert_eq!(users[&1]["user_id"], 1.0, "JSON numbers import as float64");
 
     // clear_tables empties a table in bounded transactions.
-    let reply = import(&server, "PUT", "clear_tables", &json!({"tableNames": ["events", "missing"]}));
+    let reply = import(
+        &server,
+        "PUT",
+        "clear_tables",
+        &json!({"tableNames": ["events", "missing"]}),
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
     assert!(snapshot(&server, "events").is_empty());
 
     // Overwrite syncs are refused with Convex's error.
-    let reply = import(&server, "POST", "replace_tables", &json!({"tableNames": {"temp_1_users": "users"}}));
+    let reply = import(
+        &server,
+        "POST",
+        "replace_tables",
+        &json!({"tableNames": {"temp_1_users": "users"}}),
+    );
     reply.assert_error(400, "OverwriteNotSupported");
 
     // A dedup batch for a table without a primary key index is refused, and
@@ -159,7 +206,11 @@ fn airbyte_destination_flow() {
 
     // The Fivetran schema read: no push yet, so null.
     let reply = import(&server, "GET", "get_schema", &json!({}));
-    assert_eq!((reply.status, reply.body.trim()), (200, "null"), "{reply:?}");
+    assert_eq!(
+        (reply.status, reply.body.trim()),
+        (200, "null"),
+        "{reply:?}"
+    );
 }
 
 #[test]
@@ -194,17 +245,32 @@ fn fivetran_destination_flow() {
     assert_eq!(rows.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(rows[&1]["item"], "books", "upsert replaced by primary key");
     assert_eq!(rows[&2]["item"], "pencil");
-    assert_eq!(rows[&2]["fivetran"]["deleted"], false, "update merges the fivetran object");
+    assert_eq!(
+        rows[&2]["fivetran"]["deleted"], false,
+        "update merges the fivetran object"
+    );
 
-    let reply = post("apply_fivetran_operations", json!([{"table": "orders", "operation": "Update", "row": {"id": 7.0}}]));
+    let reply = post(
+        "apply_fivetran_operations",
+        json!([{"table": "orders", "operation": "Update", "row": {"id": 7.0}}]),
+    );
     reply.assert_error(404, "FivetranMissingUpdatedRow");
 
     // Soft-delete what was synced before 4 s, then hard-delete it.
-    let reply = post("fivetran_truncate_table", json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "SoftDelete"}));
+    let reply = post(
+        "fivetran_truncate_table",
+        json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "SoftDelete"}),
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
-    let deleted: Vec<bool> = snapshot(&server, "orders").iter().map(|r| r["fivetran"]["deleted"] == true).collect();
+    let deleted: Vec<bool> = snapshot(&server, "orders")
+        .iter()
+        .map(|r| r["fivetran"]["deleted"] == true)
+        .collect();
     assert_eq!(deleted.iter().filter(|d| **d).count(), 2, "{deleted:?}");
-    let reply = post("fivetran_truncate_table", json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "HardDelete"}));
+    let reply = post(
+        "fivetran_truncate_table",
+        json!({"tableName": "orders", "deleteBefore": "1970-01-01T00:00:04Z", "deleteType": "HardDelete"}),
+    );
     assert_eq!(reply.status, 200, "{reply:?}");
     let left = snapshot(&server, "orders");
     assert_eq!(left.len(), 1);
@@ -214,7 +280,10 @@ fn fivetran_destination_flow() {
 #[test]
 fn export_and_import_errors_are_json() {
     let mut server = Server::start();
-    let anonymous = send(agent().get(&format!("{}/api/list_snapshot", server.url)), None);
+    let anonymous = send(
+        agent().get(&format!("{}/api/list_snapshot", server.url)),
+        None,
+    );
     anonymous.assert_error(403, "BadDeployKey");
     let wrong_key = send(
         agent()
@@ -225,7 +294,10 @@ fn export_and_import_errors_are_json() {
     wrong_key.assert_error(403, "BadDeployKey");
     let reply = send(
         agent()
-            .post(&format!("{}/api/streaming_import/import_airbyte_records", server.url))
+            .post(&format!(
+                "{}/api/streaming_import/import_airbyte_records",
+                server.url
+            ))
             .set("Authorization", "Convex not-the-key"),
         Some(b"{}"),
     );
@@ -236,17 +308,27 @@ fn export_and_import_errors_are_json() {
     let future = export(&server, "/api/document_deltas?cursor=9000000000000000000").json();
     assert_eq!(future["hasMore"], false);
     assert!(future["cursor"].as_u64().expect("cursor") < 9_000_000_000_000_000_000);
-    export(&server, "/api/list_snapshot?cursor=garbage").assert_error(400, "InvalidListSnapshotCursor");
-    export(&server, "/api/list_snapshot?snapshot=9000000000000000000").assert_error(400, "SnapshotTooNew");
+    export(&server, "/api/list_snapshot?cursor=garbage")
+        .assert_error(400, "InvalidListSnapshotCursor");
+    export(&server, "/api/list_snapshot?snapshot=9000000000000000000")
+        .assert_error(400, "SnapshotTooNew");
     export(&server, "/api/list_snapshot?snapshot=1").assert_error(400, "SnapshotTooOld");
     export(&server, "/api/list_snapshot?format=xml").assert_error(400, "BadFormat");
 
-    let reply = import(&server, "POST", "import_airbyte_records", &json!({"messages": "nope"}));
+    let reply = import(
+        &server,
+        "POST",
+        "import_airbyte_records",
+        &json!({"messages": "nope"}),
+    );
     reply.assert_error(400, "BadJsonBody");
     let huge = vec![b' '; 21 << 20];
     let reply = send(
         agent()
-            .post(&format!("{}/api/streaming_import/import_airbyte_records", server.url))
+            .post(&format!(
+                "{}/api/streaming_import/import_airbyte_records",
+                server.url
+            ))
             .set("Authorization", &server.admin_auth())
             .set("Content-Type", "application/json"),
         Some(&huge),
@@ -262,6 +344,9 @@ fn export_and_import_errors_are_json() {
     std::thread::sleep(Duration::from_millis(20));
     let deltas = export(&server, &format!("/api/document_deltas?cursor={start}")).json();
     assert_eq!(deltas["values"], json!([]));
-    assert!(deltas["cursor"].as_u64().expect("cursor") > start, "{deltas}");
+    assert!(
+        deltas["cursor"].as_u64().expect("cursor") > start,
+        "{deltas}"
+    );
     server.assert_serving();
 }

@@ -20,8 +20,8 @@ impl ExportArgs {
     pub fn from_request(method: &Method, uri: &Uri, body: &[u8]) -> Result<Self, ApiError> {
         let mut fields = Map::new();
         if uri.query().is_some() {
-            let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
-                .map_err(|_| {
+            let pairs =
+                axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri).map_err(|_| {
                     ApiError::bad_request("BadQueryString", "The query string cannot be parsed")
                 })?;
             for (k, v) in pairs.0 {
@@ -110,11 +110,17 @@ mod tests {
     #[test]
     fn query_string_values() {
         let args = get("tableName=messages&format=json&cursor=%7B%22a%22%3A1%7D&snapshot=17");
-        assert_eq!(args.string("tableName", "X").ok().flatten(), Some("messages"));
+        assert_eq!(
+            args.string("tableName", "X").ok().flatten(),
+            Some("messages")
+        );
         assert_eq!(args.string("cursor", "X").ok().flatten(), Some("{\"a\":1}"));
         assert_eq!(args.int("snapshot", "X").ok().flatten(), Some(17));
         assert_eq!(args.format().ok(), Some(JsonFormat::Clean));
-        assert_eq!(get("format=convex_json").format().ok(), Some(JsonFormat::Encoded));
+        assert_eq!(
+            get("format=convex_json").format().ok(),
+            Some(JsonFormat::Encoded)
+        );
         assert!(get("snapshot=abc").int("snapshot", "X").is_err());
         assert!(get("format=xml").format().is_err());
         assert_eq!(get("deltaSchema=true").flag("deltaSchema").ok(), Some(true));

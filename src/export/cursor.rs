@@ -55,7 +55,10 @@ mod tests {
                 after,
             };
             let text = encode(&c);
-            assert!(text.starts_with("{\"tablet\":\"10002\",\"id\":\""), "{text}");
+            assert!(
+                text.starts_with("{\"tablet\":\"10002\",\"id\":\""),
+                "{text}"
+            );
             assert_eq!(decode(&text).ok(), Some(c));
         }
         for bad in ["", "x", "{\"tablet\":\"1\",\"id\":\"nope\"}", "[]"] {

@@ -119,7 +119,11 @@ pub async fn list_snapshot(
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"hasMore\":");
-        out.extend_from_slice(if page.cursor.is_some() { b"true" } else { b"false" });
+        out.extend_from_slice(if page.cursor.is_some() {
+            b"true"
+        } else {
+            b"false"
+        });
         out.push(b'}');
         Ok(out)
     })
@@ -284,7 +288,9 @@ pub async fn json_schemas(
     } else {
         Json::Object(tables)
     };
-    Ok(json_response(serde_json::to_vec(&body).map_err(ApiError::internal)?))
+    Ok(json_response(
+        serde_json::to_vec(&body).map_err(ApiError::internal)?,
+    ))
 }
 
 /// `GET /api/get_table_column_names`
@@ -311,7 +317,9 @@ pub async fn get_table_column_names(
         })
         .collect();
     let body = json!({"byComponent": {"": tables}});
-    Ok(json_response(serde_json::to_vec(&body).map_err(ApiError::internal)?))
+    Ok(json_response(
+        serde_json::to_vec(&body).map_err(ApiError::internal)?,
+    ))
 }
 
 /// `GET /api/test_streaming_export_connection`: `null` for a valid key.
@@ -339,6 +347,9 @@ mod tests {
         let six_days = 6 * 24 * 3600 * 1_000_000_000i64;
         let e = check_snapshot(now as i64 - six_days, now).expect_err("old");
         assert_eq!(e.code(), "SnapshotTooOld");
-        assert_eq!(check_snapshot(-1, now).expect_err("neg").code(), "SnapshotTooOld");
+        assert_eq!(
+            check_snapshot(-1, now).expect_err("neg").code(),
+            "SnapshotTooOld"
+        );
     }
 }

@@ -154,8 +154,11 @@ fn shape_of_validator(v: &Json) -> Shape {
                 .map(|o| {
                     o.iter()
                         .map(|(k, f)| {
-                            let shape = f.get("fieldType").map_or(Shape::Unknown, shape_of_validator);
-                            let optional = f.get("optional").and_then(Json::as_bool).unwrap_or(false);
+                            let shape = f
+                                .get("fieldType")
+                                .map_or(Shape::Unknown, shape_of_validator);
+                            let optional =
+                                f.get("optional").and_then(Json::as_bool).unwrap_or(false);
                             (k.clone(), Field { shape, optional })
                         })
                         .collect()

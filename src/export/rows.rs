@@ -2,7 +2,7 @@
 //! plus `_table`, `_component`, `_ts` (and `_deleted` in deltas), written
 //! straight into the response buffer.
 
-use storage::value::json_write::{write_object_fields_where, write_json_str};
+use storage::value::json_write::{write_json_str, write_object_fields_where};
 use storage::{DocumentId, JsonFormat, Object, Timestamp};
 
 use super::selection::Selection;

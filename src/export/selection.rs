@@ -66,13 +66,21 @@ impl Selection {
     /// Reads the selection from request arguments (first match wins:
     /// `selection`, then `tableName`/`table_name`, then `component`).
     pub fn from_args(args: &serde_json::Map<String, Json>) -> Result<Self, ApiError> {
-        let text = |key: &str| args.get(key).and_then(Json::as_str).filter(|s| !s.is_empty());
+        let text = |key: &str| {
+            args.get(key)
+                .and_then(Json::as_str)
+                .filter(|s| !s.is_empty())
+        };
         if let Some(selection) = args.get("selection").filter(|s| !s.is_null()) {
             return Self::parse(selection);
         }
         let root = text("component").is_none_or(|c| c.is_empty());
         if let Some(table) = text("tableName").or_else(|| text("table_name")) {
-            return Ok(if root { Self::table(table) } else { Self::nothing() });
+            return Ok(if root {
+                Self::table(table)
+            } else {
+                Self::nothing()
+            });
         }
         Ok(if root { Self::all() } else { Self::nothing() })
     }
@@ -163,8 +171,7 @@ impl Selection {
     pub fn filters_columns(&self, table: &str) -> bool {
         match self.tables.get(table) {
             Some(Columns::Some { other, columns }) => {
-                *other == Inclusion::Excluded
-                    || columns.values().any(|c| *c == Inclusion::Excluded)
+                *other == Inclusion::Excluded || columns.values().any(|c| *c == Inclusion::Excluded)
             }
             _ => false,
         }
@@ -190,10 +197,7 @@ fn other(o: &serde_json::Map<String, Json>, where_: &str) -> Result<Inclusion, A
     }
 }
 
-fn as_object<'a>(
-    j: &'a Json,
-    where_: &str,
-) -> Result<&'a serde_json::Map<String, Json>, ApiError> {
+fn as_object<'a>(j: &'a Json, where_: &str) -> Result<&'a serde_json::Map<String, Json>, ApiError> {
     j.as_object().ok_or_else(|| {
         bad(format!(
             "{where_} must be an object, \"included\" or \"excluded\""

@@ -267,7 +267,10 @@ mod tests {
 
     #[test]
     fn fields_missing_somewhere_become_optional() {
-        let a = Shape::of_document(&doc(&[("x", Value::Float64(1.0)), ("y", Value::Null)]), &no_tables);
+        let a = Shape::of_document(
+            &doc(&[("x", Value::Float64(1.0)), ("y", Value::Null)]),
+            &no_tables,
+        );
         let b = Shape::of_document(&doc(&[("x", Value::Int64(2))]), &no_tables);
         let Shape::Object(fields) = a.join_document(b) else {
             panic!("object expected");
@@ -287,20 +290,35 @@ mod tests {
         let s = Shape::of(&Value::String(id.encode()), &names);
         assert_eq!(s, Shape::Id("users".into()));
         assert_eq!(s.join(Shape::String), Shape::String);
-        assert_eq!(Shape::of(&Value::String("plain".into()), &names), Shape::String);
+        assert_eq!(
+            Shape::of(&Value::String("plain".into()), &names),
+            Shape::String
+        );
     }
 
     #[test]
     fn unions_stay_flat_and_bounded() {
         let mut s = Shape::Never;
-        for v in [Value::Null, Value::Boolean(true), Value::Float64(f64::NAN), Value::Null] {
+        for v in [
+            Value::Null,
+            Value::Boolean(true),
+            Value::Float64(f64::NAN),
+            Value::Null,
+        ] {
             s = s.join(Shape::of(&v, &no_tables));
         }
         assert_eq!(
             s,
-            Shape::Union(vec![Shape::Null, Shape::Boolean, Shape::Float64 { special: true }])
+            Shape::Union(vec![
+                Shape::Null,
+                Shape::Boolean,
+                Shape::Float64 { special: true }
+            ])
         );
-        let arrays = Shape::of(&Value::Array(vec![Value::Int64(1), Value::String("a".into())]), &no_tables);
+        let arrays = Shape::of(
+            &Value::Array(vec![Value::Int64(1), Value::String("a".into())]),
+            &no_tables,
+        );
         assert_eq!(
             arrays,
             Shape::Array(Box::new(Shape::Union(vec![Shape::Int64, Shape::String])))

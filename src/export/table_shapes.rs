@@ -71,7 +71,12 @@ impl TableShapes {
                 loop {
                     let page = db.snapshot_page(upper, &|_| true, cursor, PAGE)?;
                     for row in page.rows {
-                        fold(&mut tables, row.document.id.table, &row.document.fields, &names);
+                        fold(
+                            &mut tables,
+                            row.document.id.table,
+                            &row.document.fields,
+                            &names,
+                        );
                     }
                     match page.cursor {
                         Some(c) => cursor = Some(c),

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 use serde_json::Value as Json;
-use storage::limits::TransactionLimits;
 use storage::index::lookup_field;
+use storage::limits::TransactionLimits;
 use storage::{Database, IndexBounds, Object, Order, StorageError, Value};
 
 use super::names::{coerce_field_name, coerce_table_name};
@@ -130,7 +130,9 @@ fn write_batch(db: &Database, records: &[Record]) -> Result<(), StorageError> {
                     ..Default::default()
                 };
                 let range = bounds.to_key_range(&index)?;
-                tx.scan(&index, &range, Order::Asc, None, 1)?.documents.pop()
+                tx.scan(&index, &range, Order::Asc, None, 1)?
+                    .documents
+                    .pop()
             }
             None => None,
         };

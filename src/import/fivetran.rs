@@ -40,7 +40,11 @@ pub struct IndexDefinition {
 /// Creates the table and its hidden indexes, built before this returns.
 pub fn create_table(db: &Database, request: CreateTable) -> Result<(), ApiError> {
     let def = request.table_definition;
-    if !def.indexes.iter().any(|i| i.index_descriptor == PRIMARY_KEY_INDEX) {
+    if !def
+        .indexes
+        .iter()
+        .any(|i| i.index_descriptor == PRIMARY_KEY_INDEX)
+    {
         return Err(ApiError::bad_request(
             "MissingIndex",
             format!("Missing index: {}.{PRIMARY_KEY_INDEX}", def.table_name),
@@ -55,8 +59,13 @@ pub fn create_table(db: &Database, request: CreateTable) -> Result<(), ApiError>
             .into_iter()
             .filter(|f| f != "_creationTime")
             .collect();
-        db.add_system_index(&def.table_name, &index.index_descriptor, &fields, &mut |_| {})
-            .map_err(|e| ApiError::bad_request("InvalidIndex", e.to_string()))?;
+        db.add_system_index(
+            &def.table_name,
+            &index.index_descriptor,
+            &fields,
+            &mut |_| {},
+        )
+        .map_err(|e| ApiError::bad_request("InvalidIndex", e.to_string()))?;
     }
     Ok(())
 }
@@ -82,7 +91,10 @@ pub fn apply(db: &Database, ops: Vec<RowOperation>) -> Result<(), ApiError> {
         let Value::Object(fields) = Value::from_encoded_json(&op.row)
             .map_err(|e| ApiError::bad_request("InvalidRow", e.to_string()))?
         else {
-            return Err(ApiError::bad_request("InvalidRow", "A row must be an object"));
+            return Err(ApiError::bad_request(
+                "InvalidRow",
+                "A row must be an object",
+            ));
         };
         rows.push((op.table, op.operation, fields));
     }
@@ -186,14 +198,12 @@ pub struct Truncate {
 pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
     let before_ms = match &request.delete_before {
         None => None,
-        Some(text) => Some(
-            chrono_free_rfc3339_ms(text).ok_or_else(|| {
-                ApiError::bad_request(
-                    "InvalidDeleteBefore",
-                    format!("deleteBefore {text:?} is not an RFC 3339 time"),
-                )
-            })?,
-        ),
+        Some(text) => Some(chrono_free_rfc3339_ms(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "InvalidDeleteBefore",
+                format!("deleteBefore {text:?} is not an RFC 3339 time"),
+            )
+        })?),
     };
     if request.delete_type == DeleteType::HardDelete && before_ms.is_none() {
         super::handlers::clear_table(db, &request.table_name).map_err(storage_error)?;
@@ -210,7 +220,13 @@ pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
             return Ok(()); // no such table
         };
         let page = tx
-            .scan(&by_id, &KeyRange::all(), Order::Asc, after.as_deref(), BATCH)
+            .scan(
+                &by_id,
+                &KeyRange::all(),
+                Order::Asc,
+                after.as_deref(),
+                BATCH,
+            )
             .map_err(storage_error)?;
         for doc in &page.documents {
             let meta = match doc.fields.get(METADATA) {
@@ -221,7 +237,8 @@ pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
                 Some(Value::Float64(ms)) => Some(*ms),
                 _ => None,
             });
-            let deleted = meta.is_some_and(|m| matches!(m.get("deleted"), Some(Value::Boolean(true))));
+            let deleted =
+                meta.is_some_and(|m| matches!(m.get("deleted"), Some(Value::Boolean(true))));
             let old_enough = match (before_ms, synced) {
                 (None, _) => true,
                 (Some(before), Some(s)) => s < before,
@@ -233,8 +250,11 @@ pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
             if soft {
                 let mut meta = meta.cloned().unwrap_or_default();
                 meta.insert("deleted".into(), Value::Boolean(true));
-                tx.patch(&doc.id, vec![(METADATA.to_string(), Some(Value::Object(meta)))])
-                    .map_err(storage_error)?;
+                tx.patch(
+                    &doc.id,
+                    vec![(METADATA.to_string(), Some(Value::Object(meta)))],
+                )
+                .map_err(storage_error)?;
             } else {
                 tx.delete(&doc.id).map_err(storage_error)?;
             }
@@ -268,7 +288,11 @@ fn chrono_free_rfc3339_ms(text: &str) -> Option<f64> {
             (humantime::parse_rfc3339_weak(time).ok()?, secs)
         }
     };
-    let ms = base.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64() * 1000.0;
+    let ms = base
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64()
+        * 1000.0;
     Some(ms - (offset_secs * 1000) as f64)
 }
 
@@ -299,7 +323,10 @@ mod tests {
     #[test]
     fn rfc3339() {
         assert_eq!(chrono_free_rfc3339_ms("1970-01-01T00:00:01Z"), Some(1000.0));
-        assert_eq!(chrono_free_rfc3339_ms("1970-01-01T01:00:01+01:00"), Some(1000.0));
+        assert_eq!(
+            chrono_free_rfc3339_ms("1970-01-01T01:00:01+01:00"),
+            Some(1000.0)
+        );
         assert_eq!(chrono_free_rfc3339_ms("nope"), None);
     }
 }

@@ -79,7 +79,11 @@ pub fn coerce_field_name(name: &str, original: impl Fn(&str) -> bool) -> Result<
     let mut out = format!("{PREFIX}{}", slug(name));
     for _ in 0..MAX_TRIES {
         if !original(&out) {
-            return if valid(&out) { Ok(out) } else { Err(invalid(name)) };
+            return if valid(&out) {
+                Ok(out)
+            } else {
+                Err(invalid(name))
+            };
         }
         out.insert_str(0, PREFIX);
     }

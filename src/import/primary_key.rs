@@ -64,8 +64,15 @@ impl PrimaryKeyBuilds {
         fields: Vec<String>,
     ) -> Result<(), ApiError> {
         if let Some(t) = db.catalog().table_by_name(table) {
-            if let Some(existing) = db.catalog().index_by_name(t.table_number(), PRIMARY_KEY_INDEX) {
-                if existing.kind == (IndexKind::User { fields: fields.clone() }) {
+            if let Some(existing) = db
+                .catalog()
+                .index_by_name(t.table_number(), PRIMARY_KEY_INDEX)
+            {
+                if existing.kind
+                    == (IndexKind::User {
+                        fields: fields.clone(),
+                    })
+                {
                     return Ok(());
                 }
                 db.drop_index(table, PRIMARY_KEY_INDEX)

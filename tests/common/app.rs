@@ -82,7 +82,6 @@ pub fn try_deploy(server: &Server, app: &Path) -> (bool, String) {
     (out.status.success(), text)
 }
 
-
 /// Calls a function through `/api/<kind>` (`query`, `mutation`, `action`)
 /// with clean JSON output, asserting success; returns `value`.
 pub fn call(server: &Server, kind: &str, path: &str, args: serde_json::Value) -> serde_json::Value {

@@ -96,7 +96,9 @@ pub fn write_object_fields_where(
 pub fn write_json_str(s: &str, out: &mut Vec<u8>) {
     // Plain ASCII without quotes, backslashes or control characters (ids,
     // most field names) needs no escaping.
-    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
         out.push(b'"');
