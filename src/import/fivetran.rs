@@ -198,7 +198,7 @@ pub struct Truncate {
 pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
     let before_ms = match &request.delete_before {
         None => None,
-        Some(text) => Some(chrono_free_rfc3339_ms(text).ok_or_else(|| {
+        Some(text) => Some(rfc3339_ms(text).ok_or_else(|| {
             ApiError::bad_request(
                 "InvalidDeleteBefore",
                 format!("deleteBefore {text:?} is not an RFC 3339 time"),
@@ -274,7 +274,7 @@ pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
 
 /// Milliseconds since the epoch of an RFC 3339 time such as
 /// `2024-01-09T04:10:19Z` or `2024-01-09T04:10:19.5+01:00`.
-fn chrono_free_rfc3339_ms(text: &str) -> Option<f64> {
+fn rfc3339_ms(text: &str) -> Option<f64> {
     let t = humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok();
     let (base, offset_secs) = match t {
         Some(t) => (t, 0i64),
@@ -322,11 +322,11 @@ mod tests {
 
     #[test]
     fn rfc3339() {
-        assert_eq!(chrono_free_rfc3339_ms("1970-01-01T00:00:01Z"), Some(1000.0));
+        assert_eq!(rfc3339_ms("1970-01-01T00:00:01Z"), Some(1000.0));
         assert_eq!(
-            chrono_free_rfc3339_ms("1970-01-01T01:00:01+01:00"),
+            rfc3339_ms("1970-01-01T01:00:01+01:00"),
             Some(1000.0)
         );
-        assert_eq!(chrono_free_rfc3339_ms("nope"), None);
+        assert_eq!(rfc3339_ms("nope"), None);
     }
 }
