@@ -323,10 +323,7 @@ mod tests {
     #[test]
     fn rfc3339() {
         assert_eq!(rfc3339_ms("1970-01-01T00:00:01Z"), Some(1000.0));
-        assert_eq!(
-            rfc3339_ms("1970-01-01T01:00:01+01:00"),
-            Some(1000.0)
-        );
+        assert_eq!(rfc3339_ms("1970-01-01T01:00:01+01:00"), Some(1000.0));
         assert_eq!(rfc3339_ms("nope"), None);
     }
 }
