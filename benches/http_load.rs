@@ -6,6 +6,8 @@
 //! Run: `cargo bench --bench http_load` (needs `npm ci --prefix examples/app`).
 //! Every loop is bounded by a request count and a deadline.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -66,49 +68,11 @@ fn drive(url: &str, body: Arc<dyn Fn(usize, usize) -> Option<String> + Send + Sy
     }
 }
 
-fn hello_world() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("tokio");
-        rt.block_on(async move {
-            let app =
-                axum::Router::new().route("/", axum::routing::get(|| async { "Hello, World!" }));
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{addr}/")
-}
-
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let binary = Path::new(env!("CARGO_BIN_EXE_basalt"));
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(binary)
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start basalt");
-    let mut first = String::new();
-    let mut second = String::new();
-    {
-        use std::io::BufRead;
-        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-        out.read_line(&mut first).expect("url line");
-        out.read_line(&mut second).expect("key line");
-    }
-    let url = first
-        .trim()
-        .trim_start_matches("CONVEX_SELF_HOSTED_URL=")
-        .to_string();
-    let key = second
-        .trim()
-        .trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=")
-        .to_string();
+    let basalt = support::start_basalt(dir.path());
+    let (url, key) = (basalt.url.clone(), basalt.admin_key.clone());
     let status = Command::new("npx")
         .args(["convex", "deploy", "--yes", "--typecheck", "disable"])
         .current_dir(root.join("examples/app"))
@@ -120,7 +84,7 @@ fn main() {
         .expect("npx convex deploy");
     assert!(status.success(), "deploy failed");
 
-    let hello = hello_world();
+    let hello = support::serve_static("Hello, World!".to_string(), "text/plain");
     std::thread::sleep(Duration::from_millis(200));
     let baseline = drive(&hello, Arc::new(|_, _| None));
 
@@ -160,8 +124,7 @@ fn main() {
             ))
         }),
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(basalt);
 
     let row = |name: &str, s: &Stats| {
         println!(

@@ -9,42 +9,14 @@
 //! Run: `cargo bench --bench streaming` (`BASALT_BENCH_DOCS` sets the count,
 //! default 100000). Every loop is bounded by its count and a deadline.
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
 const BATCH: usize = 1000;
 const DEADLINE: Duration = Duration::from_secs(600);
-
-fn start_server(dir: &Path) -> (std::process::Child, String, String) {
-    let binary = Path::new(env!("CARGO_BIN_EXE_basalt"));
-    let mut child = Command::new(binary)
-        .args(["serve", "--port", "0", "--data-dir"])
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start basalt");
-    let mut first = String::new();
-    let mut second = String::new();
-    {
-        use std::io::BufRead;
-        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-        out.read_line(&mut first).expect("url line");
-        out.read_line(&mut second).expect("key line");
-    }
-    let url = first
-        .trim()
-        .trim_start_matches("CONVEX_SELF_HOSTED_URL=")
-        .to_string();
-    let key = second
-        .trim()
-        .trim_start_matches("CONVEX_SELF_HOSTED_ADMIN_KEY=")
-        .to_string();
-    (child, url, key)
-}
 
 /// Resident memory of a process, in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -77,35 +49,15 @@ fn get(agent: &ureq::Agent, url: &str, auth: &str) -> Json {
         .expect("json")
 }
 
-fn serve_page(page: String) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().expect("tokio");
-        rt.block_on(async move {
-            let app = axum::Router::new().route(
-                "/",
-                axum::routing::get(move || {
-                    let page = page.clone();
-                    async move { ([("content-type", "application/json")], page) }
-                }),
-            );
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{addr}/")
-}
-
 fn main() {
     let docs: usize = std::env::var("BASALT_BENCH_DOCS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut child, url, key) = start_server(dir.path());
-    let auth = format!("Convex {key}");
+    let basalt = support::start_basalt(dir.path());
+    let (url, pid) = (basalt.url.clone(), basalt.child.id());
+    let auth = format!("Convex {}", basalt.admin_key);
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(120))
         .build();
@@ -141,14 +93,14 @@ fn main() {
         imported += BATCH.min(docs - imported);
     }
     let import_rate = imported as f64 / t.elapsed().as_secs_f64();
-    let rss_loaded = rss_mib(child.id());
+    let rss_loaded = rss_mib(pid);
 
     // Snapshot walk.
     let t = Instant::now();
     let mut walked = 0;
     let mut page_text_len = 0;
     let mut query = format!("{url}/api/list_snapshot?tableName=docs&format=json");
-    let mut snapshot = 0;
+    let mut snapshot;
     let mut pages = 0;
     while Instant::now() < deadline {
         let text = agent
@@ -169,11 +121,12 @@ fn main() {
             break;
         }
         let cursor = page["cursor"].as_str().expect("cursor");
-        let encoded: String = url_escape(cursor);
+        let encoded =
+            percent_encoding::utf8_percent_encode(cursor, percent_encoding::NON_ALPHANUMERIC);
         query = format!("{url}/api/list_snapshot?tableName=docs&format=json&cursor={encoded}&snapshot={snapshot}");
     }
     let snapshot_rate = walked as f64 / t.elapsed().as_secs_f64();
-    let rss_after_snapshot = rss_mib(child.id());
+    let rss_after_snapshot = rss_mib(pid);
 
     // Delta walk over the same documents.
     let t = Instant::now();
@@ -192,9 +145,8 @@ fn main() {
         }
     }
     let delta_rate = deltas as f64 / t.elapsed().as_secs_f64();
-    let rss_after_deltas = rss_mib(child.id());
-    let _ = child.kill();
-    let _ = child.wait();
+    let rss_after_deltas = rss_mib(pid);
+    drop(basalt);
 
     // Baseline: the same page size served from memory.
     let sample_page = {
@@ -211,7 +163,7 @@ fn main() {
             .collect();
         json!({"values": values, "snapshot": 1, "cursor": "x", "hasMore": true}).to_string()
     };
-    let baseline_url = serve_page(sample_page);
+    let baseline_url = support::serve_static(sample_page, "application/json");
     std::thread::sleep(Duration::from_millis(200));
     let t = Instant::now();
     let mut baseline_docs = 0;
@@ -236,14 +188,4 @@ fn main() {
     println!("server RSS: {rss_loaded:.0} MiB after import, {rss_after_snapshot:.0} MiB after the snapshot walk, {rss_after_deltas:.0} MiB after the delta walk");
     assert_eq!(walked, imported, "the snapshot walk saw every document");
     assert_eq!(deltas, imported, "the delta walk saw every insert");
-    let _ = snapshot;
-}
-
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -1,17 +1,33 @@
 //! The arguments of an export request: the query string of a GET or the JSON
 //! object body of a POST (convex-protocol.md §5.2), read into one map and
 //! then taken field by field, each with a clear 400 when it is malformed.
+//! As an extractor it first checks the admin key, which every export route
+//! requires.
 
+use axum::extract::{FromRequest, Request};
 use axum::http::{Method, Uri};
 use serde_json::{Map, Value as Json};
 use storage::JsonFormat;
 
+use crate::api::auth::require_admin_key;
 use crate::api::format::OutputFormat;
 use crate::error::ApiError;
-use crate::http::body::parse_json;
+use crate::http::body::{parse_json, read_body};
+use crate::state::AppState;
 
 pub struct ExportArgs {
     fields: Map<String, Json>,
+}
+
+impl FromRequest<AppState> for ExportArgs {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        require_admin_key(&parts.headers, &parts.uri, &state.admin_key)?;
+        let bytes = read_body(&parts.headers, body, state.config.request_body_limit).await?;
+        Self::from_request(&parts.method, &parts.uri, &bytes)
+    }
 }
 
 impl ExportArgs {

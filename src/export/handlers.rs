@@ -6,23 +6,22 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, Method, Uri};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde_json::{json, Value as Json};
+use axum::Json;
+use serde_json::{json, Value};
 use storage::value::json_write::write_json_str;
 use storage::{JsonFormat, StorageError, Timestamp};
 
 use super::args::ExportArgs;
 use super::cursor;
 use super::json_schema::{shape_of_document_validator, table_schema};
-use super::rows::{write_row, Row};
+use super::rows::{page_with_values, write_bool_field, write_u64_field, Row};
 use super::selection::Selection;
 use super::shape::Shape;
-use crate::api::auth::require_admin_key;
 use crate::error::ApiError;
-use crate::http::body::LimitedBody;
+use crate::http::blocking::blocking;
 use crate::state::AppState;
 
 /// Rows per `list_snapshot` page (Convex's `SNAPSHOT_LIST_LIMIT`).
@@ -33,29 +32,8 @@ pub const DELTAS_PAGE_ROWS: usize = 128;
 /// A snapshot older than this is refused (`LIST_SNAPSHOT_MAX_AGE_SECS`).
 const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5 * 24 * 3600);
 
-/// Auth and arguments, common to every export route.
-fn prepare(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<ExportArgs, ApiError> {
-    require_admin_key(headers, uri, &state.admin_key)?;
-    ExportArgs::from_request(method, uri, body)
-}
-
 fn json_response(body: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// Runs a storage walk on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
 }
 
 fn storage_error(e: StorageError) -> ApiError {
@@ -65,12 +43,8 @@ fn storage_error(e: StorageError) -> ApiError {
 /// `GET|POST /api/list_snapshot`
 pub async fn list_snapshot(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
+    args: ExportArgs,
 ) -> Result<Response, ApiError> {
-    let args = prepare(&state, &method, &uri, &headers, &body)?;
     let format = args.format()?;
     let selection = Selection::from_args(args.fields())?;
     let snapshot = args.int("snapshot", "InvalidSnapshot")?;
@@ -96,34 +70,21 @@ pub async fn list_snapshot(
                 StorageError::OutOfRetention { .. } => snapshot_too_old(snapshot),
                 e => storage_error(e),
             })?;
-        let mut out = Vec::with_capacity(page.rows.len() * 256 + 128);
-        out.extend_from_slice(b"{\"values\":[");
-        for (i, r) in page.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let row = Row {
-                table: &r.table.name,
-                id: &r.document.id,
-                ts: r.ts,
-                fields: Some(&r.document.fields),
-                deleted: None,
-            };
-            write_row(&row, format, &selection, &mut out);
-        }
-        out.extend_from_slice(b"],\"snapshot\":");
-        out.extend_from_slice(itoa::Buffer::new().format(snapshot).as_bytes());
+        let rows = page.rows.iter().map(|r| Row {
+            table: &r.table.name,
+            id: &r.document.id,
+            ts: r.ts,
+            fields: Some(&r.document.fields),
+            deleted: None,
+        });
+        let mut out = page_with_values(rows, format, &selection);
+        write_u64_field("snapshot", snapshot, &mut out);
         out.extend_from_slice(b",\"cursor\":");
         match &page.cursor {
             Some(c) => write_json_str(&cursor::encode(c), &mut out),
             None => out.extend_from_slice(b"null"),
         }
-        out.extend_from_slice(b",\"hasMore\":");
-        out.extend_from_slice(if page.cursor.is_some() {
-            b"true"
-        } else {
-            b"false"
-        });
+        write_bool_field("hasMore", page.cursor.is_some(), &mut out);
         out.push(b'}');
         Ok(out)
     })
@@ -161,12 +122,8 @@ fn snapshot_too_old(ts: Timestamp) -> ApiError {
 /// `GET|POST /api/document_deltas`
 pub async fn document_deltas(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
+    args: ExportArgs,
 ) -> Result<Response, ApiError> {
-    let args = prepare(&state, &method, &uri, &headers, &body)?;
     let format = args.format()?;
     let selection = Selection::from_args(args.fields())?;
     let cursor = args
@@ -197,25 +154,16 @@ pub async fn document_deltas(
             Err(StorageError::OutOfRetention { .. }) => return Err(out_of_window(cursor as i64)),
             Err(e) => return Err(storage_error(e)),
         };
-        let mut out = Vec::with_capacity(page.rows.len() * 256 + 64);
-        out.extend_from_slice(b"{\"values\":[");
-        for (i, r) in page.rows.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let row = Row {
-                table: &r.table.name,
-                id: &r.id,
-                ts: r.ts,
-                fields: r.document.as_ref().map(|d| &d.fields),
-                deleted: Some(r.document.is_none()),
-            };
-            write_row(&row, format, &selection, &mut out);
-        }
-        out.extend_from_slice(b"],\"cursor\":");
-        out.extend_from_slice(itoa::Buffer::new().format(page.cursor).as_bytes());
-        out.extend_from_slice(b",\"hasMore\":");
-        out.extend_from_slice(if page.has_more { b"true" } else { b"false" });
+        let rows = page.rows.iter().map(|r| Row {
+            table: &r.table.name,
+            id: &r.id,
+            ts: r.ts,
+            fields: r.document.as_ref().map(|d| &d.fields),
+            deleted: Some(r.document.is_none()),
+        });
+        let mut out = page_with_values(rows, format, &selection);
+        write_u64_field("cursor", page.cursor, &mut out);
+        write_bool_field("hasMore", page.has_more, &mut out);
         out.push(b'}');
         Ok(out)
     })
@@ -256,12 +204,12 @@ async fn table_shapes(state: &AppState) -> Result<BTreeMap<String, Shape>, ApiEr
 }
 
 /// `documentType` of a table in a pushed schema (§4.5).
-fn document_type<'a>(schema: &'a Json, table: &str) -> Option<&'a Json> {
+fn document_type<'a>(schema: &'a Value, table: &str) -> Option<&'a Value> {
     schema
         .get("tables")?
         .as_array()?
         .iter()
-        .find(|t| t.get("tableName").and_then(Json::as_str) == Some(table))?
+        .find(|t| t.get("tableName").and_then(Value::as_str) == Some(table))?
         .get("documentType")
         .filter(|d| !d.is_null())
 }
@@ -269,12 +217,8 @@ fn document_type<'a>(schema: &'a Json, table: &str) -> Option<&'a Json> {
 /// `GET /api/json_schemas?deltaSchema=&format=&byComponent=`
 pub async fn json_schemas(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
+    args: ExportArgs,
 ) -> Result<Response, ApiError> {
-    let args = prepare(&state, &method, &uri, &headers, &body)?;
     let format: JsonFormat = args.format()?;
     let delta = args.flag("deltaSchema")?;
     let by_component = args.flag("byComponent")?;
@@ -286,24 +230,18 @@ pub async fn json_schemas(
     let body = if by_component {
         json!({ "": tables })
     } else {
-        Json::Object(tables)
+        Value::Object(tables)
     };
-    Ok(json_response(
-        serde_json::to_vec(&body).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(body).into_response())
 }
 
 /// `GET /api/get_table_column_names`
 pub async fn get_table_column_names(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
+    _args: ExportArgs,
 ) -> Result<Response, ApiError> {
-    prepare(&state, &method, &uri, &headers, &body)?;
     let shapes = table_shapes(&state).await?;
-    let tables: Vec<Json> = shapes
+    let tables: Vec<Value> = shapes
         .iter()
         .map(|(name, shape)| {
             let mut columns = shape.field_names();
@@ -317,21 +255,12 @@ pub async fn get_table_column_names(
         })
         .collect();
     let body = json!({"byComponent": {"": tables}});
-    Ok(json_response(
-        serde_json::to_vec(&body).map_err(ApiError::internal)?,
-    ))
+    Ok(Json(body).into_response())
 }
 
 /// `GET /api/test_streaming_export_connection`: `null` for a valid key.
-pub async fn test_streaming_export_connection(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    LimitedBody(body): LimitedBody,
-) -> Result<Response, ApiError> {
-    prepare(&state, &method, &uri, &headers, &body)?;
-    Ok(json_response(b"null".to_vec()))
+pub async fn test_streaming_export_connection(_args: ExportArgs) -> Json<Value> {
+    Json(Value::Null)
 }
 
 #[cfg(test)]

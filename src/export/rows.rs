@@ -18,17 +18,49 @@ pub struct Row<'a> {
     pub deleted: Option<bool>,
 }
 
+/// Starts a page body: `{"values":[<rows>]`; the caller appends the
+/// page's other fields and the closing brace.
+pub fn page_with_values<'a>(
+    rows: impl ExactSizeIterator<Item = Row<'a>>,
+    format: JsonFormat,
+    selection: &Selection,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rows.len() * 256 + 128);
+    out.extend_from_slice(b"{\"values\":[");
+    for (i, row) in rows.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_row(&row, format, selection, &mut out);
+    }
+    out.push(b']');
+    out
+}
+
+/// Appends `,"<key>":<n>`.
+pub fn write_u64_field(key: &str, n: u64, out: &mut Vec<u8>) {
+    out.push(b',');
+    write_json_str(key, out);
+    out.push(b':');
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Appends `,"<key>":true|false`.
+pub fn write_bool_field(key: &str, b: bool, out: &mut Vec<u8>) {
+    out.push(b',');
+    write_json_str(key, out);
+    out.extend_from_slice(if b { b":true" } else { b":false" });
+}
+
 /// Appends `row` as a JSON object.
 pub fn write_row(row: &Row, format: JsonFormat, selection: &Selection, out: &mut Vec<u8>) {
     out.push(b'{');
     match row.fields {
-        Some(fields) if selection.filters_columns(row.table) => {
-            write_object_fields_where(fields, format, out, |k| {
-                selection.includes_column(row.table, k)
-            });
-        }
         Some(fields) => {
-            write_object_fields_where(fields, format, out, |_| true);
+            let filter = selection.filters_columns(row.table);
+            write_object_fields_where(fields, format, out, |k| {
+                !filter || selection.includes_column(row.table, k)
+            });
         }
         None => {
             out.extend_from_slice(b"\"_id\":");
@@ -37,12 +69,10 @@ pub fn write_row(row: &Row, format: JsonFormat, selection: &Selection, out: &mut
     }
     out.extend_from_slice(b",\"_table\":");
     write_json_str(row.table, out);
-    out.extend_from_slice(b",\"_component\":\"\",\"_ts\":");
-    out.extend_from_slice(itoa::Buffer::new().format(row.ts).as_bytes());
-    match row.deleted {
-        Some(true) => out.extend_from_slice(b",\"_deleted\":true"),
-        Some(false) => out.extend_from_slice(b",\"_deleted\":false"),
-        None => {}
+    out.extend_from_slice(b",\"_component\":\"\"");
+    write_u64_field("_ts", row.ts, out);
+    if let Some(deleted) = row.deleted {
+        write_bool_field("_deleted", deleted, out);
     }
     out.push(b'}');
 }

@@ -49,23 +49,15 @@ pub struct Field {
 }
 
 /// Resolves the table of an ID-like string, if the ID's table exists.
-pub trait TableNames {
-    fn table_of(&self, id: &DocumentId) -> Option<String>;
-}
-
-impl<F: Fn(&DocumentId) -> Option<String>> TableNames for F {
-    fn table_of(&self, id: &DocumentId) -> Option<String> {
-        self(id)
-    }
-}
+pub type TableNames<'a> = dyn Fn(&DocumentId) -> Option<String> + 'a;
 
 impl Shape {
     /// The shape of one value.
-    pub fn of(v: &Value, names: &dyn TableNames) -> Shape {
+    pub fn of(v: &Value, names: &TableNames) -> Shape {
         Self::of_at(v, names, false)
     }
 
-    fn of_at(v: &Value, names: &dyn TableNames, top: bool) -> Shape {
+    fn of_at(v: &Value, names: &TableNames, top: bool) -> Shape {
         match v {
             Value::Null => Shape::Null,
             Value::Boolean(_) => Shape::Boolean,
@@ -87,11 +79,11 @@ impl Shape {
     }
 
     /// The shape of a document (never cut to [`Shape::Map`]).
-    pub fn of_document(fields: &Object, names: &dyn TableNames) -> Shape {
+    pub fn of_document(fields: &Object, names: &TableNames) -> Shape {
         Self::of_object(fields, names, true)
     }
 
-    fn of_object(o: &Object, names: &dyn TableNames, top: bool) -> Shape {
+    fn of_object(o: &Object, names: &TableNames, top: bool) -> Shape {
         if !top && o.len() > MAX_NESTED_FIELDS {
             return Shape::Map;
         }
@@ -240,13 +232,13 @@ fn kind_rank(s: &Shape) -> u8 {
 }
 
 /// The table of `s` when it is the ID of an existing table.
-fn id_table(s: &str, names: &dyn TableNames) -> Option<String> {
+fn id_table(s: &str, names: &TableNames) -> Option<String> {
     // IDs are 31 to 37 characters; skip the decode for anything else.
     if !(31..=37).contains(&s.len()) {
         return None;
     }
     let id = DocumentId::decode(s).ok()?;
-    names.table_of(&id)
+    names(&id)
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ fn fold(
     tables: &mut HashMap<TableNumber, Shape>,
     table: TableNumber,
     fields: &storage::Object,
-    names: &dyn super::shape::TableNames,
+    names: &super::shape::TableNames,
 ) {
     let shape = Shape::of_document(fields, names);
     let entry = tables.entry(table).or_insert(Shape::Never);

@@ -2,6 +2,7 @@
 //! for everything else, and the layers every request passes (request id and
 //! tracing span, panic catching, slash normalisation).
 
+pub mod blocking;
 pub mod body;
 pub mod fallback;
 pub mod health;

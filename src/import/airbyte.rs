@@ -97,9 +97,6 @@ pub fn import(db: &Database, request: ImportRequest) -> Result<usize, ApiError> 
     loop {
         match write_batch(db, &records) {
             Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => attempt += 1,
-            Err(e) if e.is_retryable() => {
-                return Err(ApiError::conflict("ImportConflict", e.to_string()))
-            }
             Err(StorageError::TableNotFound(t)) => return Err(missing_index(&t)),
             Err(e) => return Err(write_error(e)),
             Ok(()) => break,
@@ -112,13 +109,7 @@ pub fn import(db: &Database, request: ImportRequest) -> Result<usize, ApiError> 
 fn write_batch(db: &Database, records: &[Record]) -> Result<(), StorageError> {
     let mut tx = db.begin();
     // The body limit bounds the batch; Convex's function limits do not apply.
-    tx.set_limits(TransactionLimits {
-        max_documents_read: usize::MAX,
-        max_bytes_read: usize::MAX,
-        max_intervals: usize::MAX,
-        max_documents_written: usize::MAX,
-        max_bytes_written: usize::MAX,
-    });
+    tx.set_limits(TransactionLimits::unbounded());
     for r in records {
         let existing = match &r.key {
             Some(key) => {
@@ -223,9 +214,5 @@ fn write_error(e: StorageError) -> ApiError {
     if let StorageError::IndexNotFound(t) | StorageError::IndexNotReady(t) = &e {
         return missing_index(t.split('.').next().unwrap_or(t));
     }
-    if e.is_user_error() {
-        ApiError::bad_request("InvalidImport", e.to_string())
-    } else {
-        ApiError::internal(e)
-    }
+    super::storage_error(e)
 }

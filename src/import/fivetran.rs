@@ -10,6 +10,7 @@ use storage::index::{lookup_field, parse_field_path, IndexKind};
 use storage::limits::TransactionLimits;
 use storage::{Database, IndexBounds, KeyRange, Object, Order, StorageError, Value};
 
+use super::storage_error;
 use crate::error::ApiError;
 
 pub const PRIMARY_KEY_INDEX: &str = "_fivetran_by_primary_key";
@@ -99,7 +100,7 @@ pub fn apply(db: &Database, ops: Vec<RowOperation>) -> Result<(), ApiError> {
         rows.push((op.table, op.operation, fields));
     }
     let mut tx = db.begin();
-    tx.set_limits(unbounded());
+    tx.set_limits(TransactionLimits::unbounded());
     for (table, operation, fields) in rows {
         let index = match tx.index(&table, PRIMARY_KEY_INDEX) {
             Ok(Some(ix)) => ix,
@@ -206,7 +207,7 @@ pub fn truncate(db: &Database, request: Truncate) -> Result<(), ApiError> {
         })?),
     };
     if request.delete_type == DeleteType::HardDelete && before_ms.is_none() {
-        super::handlers::clear_table(db, &request.table_name).map_err(storage_error)?;
+        super::clear::clear_table(db, &request.table_name).map_err(storage_error)?;
         return Ok(());
     }
     let soft = request.delete_type == DeleteType::SoftDelete;
@@ -294,26 +295,6 @@ fn rfc3339_ms(text: &str) -> Option<f64> {
         .as_secs_f64()
         * 1000.0;
     Some(ms - (offset_secs * 1000) as f64)
-}
-
-fn unbounded() -> TransactionLimits {
-    TransactionLimits {
-        max_documents_read: usize::MAX,
-        max_bytes_read: usize::MAX,
-        max_intervals: usize::MAX,
-        max_documents_written: usize::MAX,
-        max_bytes_written: usize::MAX,
-    }
-}
-
-fn storage_error(e: StorageError) -> ApiError {
-    if e.is_retryable() {
-        ApiError::conflict("ImportConflict", e.to_string())
-    } else if e.is_user_error() {
-        ApiError::bad_request("InvalidImport", e.to_string())
-    } else {
-        ApiError::internal(e)
-    }
 }
 
 #[cfg(test)]

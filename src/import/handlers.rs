@@ -1,74 +1,87 @@
-//! The streaming import routes (convex-protocol.md §5.4) as the Airbyte
-//! destination drives them. Every answer is JSON (`{code, message}` on
-//! failure): the destination parses error bodies. Writes run on the blocking
-//! pool.
+//! The streaming import routes (convex-protocol.md §5.4) as the Airbyte and
+//! Fivetran destinations drive them. Every answer is JSON (`{code, message}`
+//! on failure): the destinations parse error bodies. Writes run on the
+//! blocking pool.
 
 use std::collections::BTreeMap;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
-use storage::{Database, KeyRange, Order, StorageError};
+use storage::Database;
 
 use super::airbyte::{self, ImportRequest};
-use super::fivetran;
+use super::clear::clear_table;
 use super::names::coerce_table_name;
 use super::primary_key::index_fields;
+use super::{fivetran, storage_error};
 use crate::api::auth::require_admin_key;
 use crate::error::ApiError;
+use crate::http::blocking::blocking;
 use crate::http::body::{check_json_headers, parse_json, read_body};
 use crate::state::AppState;
 
-/// Largest `import_airbyte_records` body (Convex's
-/// `AIRBYTE_STREAMING_IMPORT_REQUEST_SIZE_LIMIT`, 20 MiB).
-pub const AIRBYTE_BODY_LIMIT: usize = 10 * (2 << 20);
-/// Documents deleted per transaction by `clear_tables`.
-const CLEAR_BATCH: usize = 1000;
+/// Largest `import_airbyte_records` / `apply_fivetran_operations` body
+/// (Convex's `AIRBYTE_STREAMING_IMPORT_REQUEST_SIZE_LIMIT`, 20 MiB).
+pub const IMPORT_BODY_LIMIT: usize = 10 * (2 << 20);
 
-/// Auth, then the JSON body (also on GET).
-async fn admin_json<T: DeserializeOwned>(
-    state: &AppState,
-    uri: &Uri,
-    headers: &HeaderMap,
+/// An import request whose admin key was checked; its JSON body (also on
+/// GET) is read by the handler, with the route's size limit.
+pub struct AdminRequest {
+    headers: HeaderMap,
     body: Body,
-    limit: usize,
-) -> Result<T, ApiError> {
-    require_admin_key(headers, uri, &state.admin_key)?;
-    check_json_headers(headers)?;
-    let bytes = read_body(headers, body, limit).await?;
-    parse_json(&bytes)
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
+impl FromRequest<AppState> for AdminRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        require_admin_key(&parts.headers, &parts.uri, &state.admin_key)?;
+        Ok(Self {
+            headers: parts.headers,
+            body,
+        })
+    }
 }
 
-fn empty_ok() -> Response {
-    StatusCode::OK.into_response()
+impl AdminRequest {
+    async fn json<T: DeserializeOwned>(self, limit: usize) -> Result<T, ApiError> {
+        check_json_headers(&self.headers)?;
+        let bytes = read_body(&self.headers, self.body, limit).await?;
+        parse_json(&bytes)
+    }
+
+    /// Reads the body as `T`, runs `write` with it on the blocking pool and
+    /// answers 200 with an empty body.
+    async fn write<T: DeserializeOwned + Send + 'static>(
+        self,
+        state: &AppState,
+        limit: usize,
+        write: impl FnOnce(&Database, T) -> Result<(), ApiError> + Send + 'static,
+    ) -> Result<Response, ApiError> {
+        let request: T = self.json(limit).await?;
+        let db = state.deployment.db.clone();
+        blocking(move || write(&db, request)).await?;
+        Ok(StatusCode::OK.into_response())
+    }
 }
 
 /// `POST /api/streaming_import/import_airbyte_records`
 pub async fn import_airbyte_records(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
-    let request: ImportRequest =
-        admin_json(&state, &uri, &headers, body, AIRBYTE_BODY_LIMIT).await?;
-    let db = state.deployment.db.clone();
-    let n = blocking(move || airbyte::import(&db, request)).await?;
-    tracing::debug!(records = n, "imported airbyte records");
-    Ok(empty_ok())
+    request
+        .write(&state, IMPORT_BODY_LIMIT, |db, request: ImportRequest| {
+            airbyte::import(db, request).map(|_| ())
+        })
+        .await
 }
 
 #[derive(Deserialize)]
@@ -79,26 +92,18 @@ struct AddIndexesRequest {
 /// `PUT /api/streaming_import/add_primary_key_indexes`
 pub async fn add_primary_key_indexes(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
-    let limit = state.config.request_body_limit;
-    let request: AddIndexesRequest = admin_json(&state, &uri, &headers, body, limit).await?;
-    let mut wanted = Vec::new();
-    for (table, paths) in &request.indexes {
-        wanted.push((coerce_table_name(table)?, index_fields(table, paths)?));
-    }
-    let db = state.deployment.db.clone();
     let builds = state.deployment.primary_key_builds.clone();
-    blocking(move || {
-        for (table, fields) in wanted {
-            builds.start(&db, &table, fields)?;
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(empty_ok())
+    let limit = state.config.request_body_limit;
+    request
+        .write(&state, limit, move |db, request: AddIndexesRequest| {
+            for (table, paths) in &request.indexes {
+                builds.start(db, &coerce_table_name(table)?, index_fields(table, paths)?)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 #[derive(Deserialize)]
@@ -109,12 +114,10 @@ struct TablesRequest {
 /// `GET /api/streaming_import/primary_key_indexes_ready` (with a JSON body)
 pub async fn primary_key_indexes_ready(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let limit = state.config.request_body_limit;
-    let request: TablesRequest = admin_json(&state, &uri, &headers, body, limit).await?;
+    let request: TablesRequest = request.json(limit).await?;
     let tables = request
         .tables
         .iter()
@@ -136,62 +139,22 @@ struct ClearRequest {
 /// `PUT /api/streaming_import/clear_tables`
 pub async fn clear_tables(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
     let limit = state.config.request_body_limit;
-    let request: ClearRequest = admin_json(&state, &uri, &headers, body, limit).await?;
-    let db = state.deployment.db.clone();
-    let tables = request
-        .table_names
-        .iter()
-        .map(|t| coerce_table_name(t))
-        .collect::<Result<Vec<_>, _>>()?;
-    blocking(move || {
-        for table in &tables {
-            clear_table(&db, table).map_err(ApiError::internal)?;
-        }
-        Ok(())
-    })
-    .await?;
-    Ok(empty_ok())
-}
-
-/// Deletes every document of `table`, `CLEAR_BATCH` per transaction, so a
-/// large table never holds one huge transaction (and concurrent writers only
-/// ever conflict with one small batch, which is then retried).
-pub fn clear_table(db: &Database, table: &str) -> Result<u64, StorageError> {
-    let mut deleted = 0;
-    loop {
-        let mut tx = db.begin();
-        let Some(by_id) = tx.index(table, storage::index::BY_ID)? else {
-            return Ok(deleted); // no such table: nothing to clear
-        };
-        let page = tx.scan(&by_id, &KeyRange::all(), Order::Asc, None, CLEAR_BATCH)?;
-        if page.documents.is_empty() {
-            return Ok(deleted);
-        }
-        let n = page.documents.len() as u64;
-        for doc in &page.documents {
-            tx.delete(&doc.id)?;
-        }
-        match tx.commit() {
-            Ok(_) => deleted += n,
-            Err(e) if e.is_retryable() => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    request
+        .write(&state, limit, |db, request: ClearRequest| {
+            for table in &request.table_names {
+                clear_table(db, &coerce_table_name(table)?).map_err(storage_error)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// `POST /api/streaming_import/replace_tables`: overwrite syncs are not
 /// supported (as on Convex), so this always refuses.
-pub async fn replace_tables(
-    State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    require_admin_key(&headers, &uri, &state.admin_key)?;
+pub async fn replace_tables(_request: AdminRequest) -> Result<Response, ApiError> {
     Err(ApiError::bad_request(
         "OverwriteNotSupported",
         "Overwrite sync mode is not supported. Please use a different sync mode.",
@@ -201,10 +164,8 @@ pub async fn replace_tables(
 /// `GET /api/streaming_import/get_schema`: the active pushed schema, or null.
 pub async fn get_schema(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
+    _request: AdminRequest,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require_admin_key(&headers, &uri, &state.admin_key)?;
     let schema = state
         .deployment
         .active()
@@ -216,41 +177,27 @@ pub async fn get_schema(
 /// `POST /api/streaming_import/fivetran_create_table`
 pub async fn fivetran_create_table(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
     let limit = state.config.request_body_limit;
-    let request: fivetran::CreateTable = admin_json(&state, &uri, &headers, body, limit).await?;
-    let db = state.deployment.db.clone();
-    blocking(move || fivetran::create_table(&db, request)).await?;
-    Ok(empty_ok())
+    request.write(&state, limit, fivetran::create_table).await
 }
 
 /// `POST /api/streaming_import/fivetran_truncate_table`
 pub async fn fivetran_truncate_table(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
     let limit = state.config.request_body_limit;
-    let request: fivetran::Truncate = admin_json(&state, &uri, &headers, body, limit).await?;
-    let db = state.deployment.db.clone();
-    blocking(move || fivetran::truncate(&db, request)).await?;
-    Ok(empty_ok())
+    request.write(&state, limit, fivetran::truncate).await
 }
 
 /// `POST /api/streaming_import/apply_fivetran_operations`
 pub async fn apply_fivetran_operations(
     State(state): State<AppState>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    request: AdminRequest,
 ) -> Result<Response, ApiError> {
-    let ops: Vec<fivetran::RowOperation> =
-        admin_json(&state, &uri, &headers, body, AIRBYTE_BODY_LIMIT).await?;
-    let db = state.deployment.db.clone();
-    blocking(move || fivetran::apply(&db, ops)).await?;
-    Ok(empty_ok())
+    request
+        .write(&state, IMPORT_BODY_LIMIT, fivetran::apply)
+        .await
 }

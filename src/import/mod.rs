@@ -4,6 +4,7 @@
 //! tables — and the Fivetran destination's routes.
 
 pub mod airbyte;
+pub mod clear;
 pub mod fivetran;
 pub mod handlers;
 pub mod names;
@@ -11,6 +12,9 @@ pub mod primary_key;
 
 use axum::routing::{get, post, put};
 use axum::Router;
+use storage::StorageError;
+
+use crate::error::ApiError;
 
 use crate::state::AppState;
 
@@ -45,4 +49,16 @@ pub fn routes() -> Router<AppState> {
             &at("apply_fivetran_operations"),
             post(handlers::apply_fivetran_operations),
         )
+}
+
+/// A storage failure of an import as an HTTP error: a conflict that outlived
+/// its retries is 409, bad input 400, anything else internal.
+pub fn storage_error(e: StorageError) -> ApiError {
+    if e.is_retryable() {
+        ApiError::conflict("ImportConflict", e.to_string())
+    } else if e.is_user_error() {
+        ApiError::bad_request("InvalidImport", e.to_string())
+    } else {
+        ApiError::internal(e)
+    }
 }

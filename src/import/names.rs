@@ -19,7 +19,7 @@ const MAX_TABLE_NAME: usize = 64;
 fn slug(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut gap = false;
-    for c in name.chars().flat_map(fold_accent) {
+    for c in name.chars().map(fold_accent) {
         if c.is_ascii_alphanumeric() {
             if gap && !out.is_empty() {
                 out.push('_');
@@ -34,7 +34,7 @@ fn slug(name: &str) -> String {
 }
 
 /// The ASCII letters of common accented Latin letters; others unchanged.
-fn fold_accent(c: char) -> Vec<char> {
+fn fold_accent(c: char) -> char {
     const FOLDS: &[(&str, char)] = &[
         ("àáâãäåā", 'a'),
         ("çćč", 'c'),
@@ -51,10 +51,10 @@ fn fold_accent(c: char) -> Vec<char> {
     let lower = c.to_lowercase().next().unwrap_or(c);
     for (from, to) in FOLDS {
         if from.contains(lower) {
-            return vec![*to];
+            return *to;
         }
     }
-    vec![c]
+    c
 }
 
 /// A valid user table name for an Airbyte stream name.

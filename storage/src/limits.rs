@@ -23,6 +23,20 @@ impl Default for TransactionLimits {
     }
 }
 
+impl TransactionLimits {
+    /// No limits: for system work whose size is bounded elsewhere (a
+    /// streaming import batch is bounded by its request body limit).
+    pub fn unbounded() -> Self {
+        Self {
+            max_documents_read: usize::MAX,
+            max_bytes_read: usize::MAX,
+            max_intervals: usize::MAX,
+            max_documents_written: usize::MAX,
+            max_bytes_written: usize::MAX,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
     #[error("TooManyReads: Too many documents read in a single function execution (limit: {0})")]

@@ -42,20 +42,11 @@ pub fn scratch_app() -> tempfile::TempDir {
 /// The Python of the venv holding PyPI `convex` (`BASALT_CONVEX_PYTHON`, or
 /// the one `.ci/run` creates).
 pub fn python_with_convex() -> PathBuf {
-    let python = std::env::var_os("BASALT_CONVEX_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            home.join(".cache/basalt-venv-convexpy/bin/python")
-        });
-    assert!(
-        python.exists(),
-        "{} is missing: create a venv with `pip install convex==0.8.1` (.ci/run does)",
-        python.display()
-    );
-    python
+    venv_program(
+        "BASALT_CONVEX_PYTHON",
+        "basalt-venv-convexpy/bin/python",
+        "create a venv with `pip install convex==0.8.1`",
+    )
 }
 
 pub fn deploy(server: &Server, app: &Path) -> String {
