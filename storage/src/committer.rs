@@ -139,12 +139,9 @@ impl Committer {
         let mut accepted: Vec<(Timestamp, Sender<Result<Timestamp>>)> = Vec::new();
         let mut first_ts = None;
         for (req, reply) in group {
-            match self.check(&req) {
-                Err(e) => {
-                    let _ = reply.send(Err(e));
-                    continue;
-                }
-                Ok(()) => {}
+            if let Err(e) = self.check(&req) {
+                let _ = reply.send(Err(e));
+                continue;
             }
             let ts = self.next_ts();
             first_ts.get_or_insert(ts);

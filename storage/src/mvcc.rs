@@ -66,7 +66,7 @@ pub fn scan(
         Direction::Reverse => {
             // Revisions of one key arrive oldest first: keep the newest visible
             // one of the current key and emit it when the key changes.
-            let mut group: Option<(Vec<u8>, Option<(Timestamp, Vec<u8>)>)> = None;
+            let mut group: Option<(Vec<u8>, Option<Candidate>)> = None;
             while cur.valid() {
                 let (key, ts) = split(cur.key())?;
                 let same = group.as_ref().is_some_and(|(k, _)| k.as_slice() == key);
@@ -92,6 +92,9 @@ pub fn scan(
     }
     cur.status()
 }
+
+/// The newest visible revision of a key so far: `(ts, value)`.
+type Candidate = (Timestamp, Vec<u8>);
 
 fn emit(
     key: &[u8],
