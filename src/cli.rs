@@ -53,10 +53,24 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrent_functions: u32,
 
+    /// How functions get their JavaScript context. `warm` (default): a
+    /// pooled context that already holds the modules, reset before each
+    /// call; module-level state may persist between calls. `strict`: a fresh
+    /// context per call, as Convex does (modules exporting
+    /// `experimental_reuseContext = true` still reuse one).
+    #[arg(long, env = "BASALT_CONTEXT_MODE", default_value = "warm", value_enum)]
+    pub context_mode: ContextModeArg,
+
     /// Largest accepted request body of the functions API, in bytes. Larger
     /// bodies are refused with HTTP 413 `PayloadTooLarge`.
     #[arg(long, default_value_t = DEFAULT_REQUEST_BODY_LIMIT)]
     pub request_body_limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ContextModeArg {
+    Warm,
+    Strict,
 }
 
 #[derive(Debug, Args)]

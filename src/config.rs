@@ -4,7 +4,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use crate::cli::ServeArgs;
+use udf_runtime::ContextMode;
+
+use crate::cli::{ContextModeArg, ServeArgs};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -18,6 +20,8 @@ pub struct Config {
     pub max_concurrent_functions: usize,
     /// Largest accepted body for the functions API and `/echo`.
     pub request_body_limit: usize,
+    /// Warm (pooled) or strict (fresh per call) function contexts.
+    pub context_mode: ContextMode,
 }
 
 impl Config {
@@ -28,6 +32,10 @@ impl Config {
             instance_name: args.instance_name.clone(),
             max_concurrent_functions: args.max_concurrent_functions as usize,
             request_body_limit: args.request_body_limit,
+            context_mode: match args.context_mode {
+                ContextModeArg::Warm => ContextMode::Warm,
+                ContextModeArg::Strict => ContextMode::Strict,
+            },
         }
     }
 }

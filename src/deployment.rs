@@ -15,7 +15,10 @@ use serde_json::Value as JsonValue;
 use storage::{Database, DatabaseOptions};
 use udf_runtime::{ImportPhase, ModuleSet, ModuleSource, RuntimeConfig};
 
+use crate::auth::{AuthProvider, Authenticator};
 use crate::export::table_shapes::TableShapes;
+use crate::functions::document_validators::DocumentValidators;
+use crate::functions::logs::FunctionLogs;
 use crate::functions::workers::Workers;
 use crate::import::primary_key::PrimaryKeyBuilds;
 
@@ -103,6 +106,31 @@ impl PushRecord {
 pub struct ActivePush {
     pub record: PushRecord,
     pub modules: Arc<ModuleSet>,
+    /// The providers of its `auth.config.js` (checked at push time).
+    pub auth_providers: Vec<AuthProvider>,
+    /// Its schema's document validators (checked at push time).
+    pub document_validators: DocumentValidators,
+}
+
+impl ActivePush {
+    pub fn new(record: PushRecord, modules: Arc<ModuleSet>) -> Self {
+        let auth_providers = AuthProvider::parse_config(record.auth_config.as_ref())
+            .unwrap_or_else(|e| {
+                tracing::warn!(push = record.id, error = %e, "stored auth config is invalid: no user tokens are accepted");
+                Vec::new()
+            });
+        let document_validators = DocumentValidators::from_schema(record.schema.as_ref())
+            .unwrap_or_else(|e| {
+                tracing::warn!(push = record.id, error = %e, "stored schema is invalid: writes are not validated");
+                DocumentValidators::default()
+            });
+        Self {
+            record,
+            modules,
+            auth_providers,
+            document_validators,
+        }
+    }
 }
 
 pub struct Deployment {
@@ -113,6 +141,12 @@ pub struct Deployment {
     pub shapes: TableShapes,
     /// Primary-key index builds started by streaming import.
     pub primary_key_builds: Arc<PrimaryKeyBuilds>,
+    /// Verifies user JWTs against the active push's auth providers.
+    pub auth: Authenticator,
+    /// The outbound HTTP client (JWKS fetches).
+    pub http: reqwest::Client,
+    /// Recent function executions (`stream_function_logs`).
+    pub logs: FunctionLogs,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
     env: RwLock<Arc<BTreeMap<String, String>>>,
@@ -129,6 +163,8 @@ pub enum DeploymentError {
     Io(#[from] std::io::Error),
     #[error("stored push is unreadable: {0}")]
     BadPush(String),
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
 }
 
 const ENV_FILE: &str = "environment.json";
@@ -158,12 +194,18 @@ impl Deployment {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(e.into()),
         };
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("basalt/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         let deployment = Self {
             name: name.to_string(),
             db,
             workers,
             shapes: TableShapes::default(),
             primary_key_builds: Arc::default(),
+            auth: Authenticator::new(http.clone()),
+            http,
+            logs: FunctionLogs::default(),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
             env: RwLock::new(Arc::new(env)),
@@ -171,7 +213,7 @@ impl Deployment {
         if let Some(record) = deployment.load_current()? {
             let modules = ModuleSet::compile_with(record.module_sources(), record.import_phase())
                 .map_err(|e| DeploymentError::BadPush(e.to_string()))?;
-            *deployment.active.write() = Some(Arc::new(ActivePush { record, modules }));
+            *deployment.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
         }
         Ok(deployment)
     }
@@ -256,7 +298,7 @@ impl Deployment {
             &self.dir.join("pushes").join(CURRENT),
             record.id.to_string().as_bytes(),
         )?;
-        *self.active.write() = Some(Arc::new(ActivePush { record, modules }));
+        *self.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
         Ok(())
     }
 }

@@ -90,7 +90,10 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
         )
         .map_err(ServeError::Deployment)?,
     );
-    let functions = crate::functions::executor::executor(deployment.clone());
+    let outbound = crate::functions::outbound::Outbound::new(tokio::runtime::Handle::current())
+        .map_err(|e| ServeError::Deployment(e.into()))?;
+    let functions =
+        crate::functions::executor::executor(deployment.clone(), outbound, config.context_mode);
     let state = AppState::new(config, admin_key, deployment, functions);
     let app = crate::http::service(state);
 

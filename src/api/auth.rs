@@ -1,8 +1,9 @@
 //! Who is calling (convex-protocol.md §1.3): the `Authorization` header
 //! (`Convex <admin key>[:<base64 identity JSON>]` or `Bearer <jwt>`), else the
 //! `?adminKey=` query parameter, else anonymous. Admin keys are checked here
-//! against the instance's key; user JWTs are passed on *unverified* for the
-//! auth layer (auth.config providers) to verify.
+//! against the instance's key; user JWTs come out *unverified*, and
+//! `crate::auth` verifies them against the auth.config providers
+//! (`CallContext` does, for the functions API).
 
 use axum::http::{header, HeaderMap, Uri};
 use base64::alphabet;
@@ -30,6 +31,8 @@ pub enum Identity {
     /// `Bearer <jwt>`. NOT verified yet: whoever runs the function must check
     /// it against the deployment's auth providers before trusting it.
     UnverifiedUserToken(String),
+    /// A user token verified by `crate::auth`: the identity functions see.
+    User(UserIdentityAttributes),
 }
 
 impl Identity {
@@ -89,7 +92,7 @@ pub fn require_admin_key(
             "BadDeployKey",
             "This endpoint requires the deployment's admin key: send `Authorization: Convex <admin key>`.",
         )),
-        Identity::UnverifiedUserToken(_) => Err(ApiError::forbidden(
+        Identity::UnverifiedUserToken(_) | Identity::User(_) => Err(ApiError::forbidden(
             "BadDeployKey",
             "This endpoint requires the deployment's admin key, not a user token: send `Authorization: Convex <admin key>`.",
         )),

@@ -154,6 +154,8 @@ async fn analyze(
     })?;
     record.schema = analysis.schema.clone();
     record.auth_config = analysis.auth_config.clone();
+    crate::auth::AuthProvider::parse_config(record.auth_config.as_ref())
+        .map_err(|e| ApiError::bad_request(e.code(), format!("Invalid auth.config.js: {e}")))?;
     record.functions = analysis
         .modules
         .iter()

@@ -1,8 +1,9 @@
 //! The deploy protocol the `convex` CLI speaks (`npx convex deploy`,
 //! `npx convex dev --once`; convex-protocol.md §4): config hashes, start /
-//! wait / finish push, and environment variables.
+//! wait / finish push, environment variables, and the function log tail.
 
 mod body;
+mod function_logs;
 mod handlers;
 mod response;
 mod schema;
@@ -64,6 +65,10 @@ pub fn routes() -> Router<AppState> {
             post(handlers::report_push_completed),
         )
         .route("/api/v1/get_canonical_urls", get(handlers::canonical_urls))
+        .route(
+            "/api/stream_function_logs",
+            get(function_logs::stream_function_logs),
+        )
         .route(
             "/api/update_environment_variables",
             post(handlers::update_environment_variables),

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::functions::document_validators::DocumentValidators;
 use parking_lot::Mutex;
 use serde_json::{json, Value as JsonValue};
 use storage::index::IndexKind;
 use storage::{Database, KeyRange, Order};
-use udf_runtime::FunctionValidators;
 
 /// A database index as the CLI names it (`table.index`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -234,33 +234,15 @@ fn run(
 /// With `schemaValidation`, every existing document must match its table's
 /// `documentType`.
 fn validate_documents(db: &Database, schema: Option<&JsonValue>) -> Result<(), JobError> {
-    let Some(schema) = schema else { return Ok(()) };
-    if schema.get("schemaValidation") != Some(&JsonValue::Bool(true)) {
-        return Ok(());
-    }
-    let tables = schema
-        .get("tables")
-        .and_then(JsonValue::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let validators = DocumentValidators::from_schema(schema)
+        .map_err(|e| (e.to_string(), Some(e.table.clone())))?;
     let catalog = db.catalog();
-    for t in tables {
-        let (Some(table), Some(doc_type)) = (
-            t.get("tableName").and_then(JsonValue::as_str),
-            t.get("documentType"),
-        ) else {
-            continue;
-        };
+    let tables: Vec<String> = validators.tables().map(str::to_string).collect();
+    for table in &tables {
+        let table = table.as_str();
         if catalog.table_by_name(table).is_none() {
             continue;
         }
-        let validator = FunctionValidators::parse("{\"type\":\"any\"}", &doc_type.to_string())
-            .map_err(|e| {
-                (
-                    format!("Invalid schema for table {table}: {e}"),
-                    Some(table.to_string()),
-                )
-            })?;
         let mut table_for_id = |id: &str| -> Option<String> {
             let id = storage::DocumentId::decode(id).ok()?;
             catalog.table_by_number(id.table).map(|t| t.name.clone())
@@ -278,16 +260,14 @@ fn validate_documents(db: &Database, schema: Option<&JsonValue>) -> Result<(), J
                 .scan(&ix, &KeyRange::all(), Order::Asc, after.as_deref(), 1000)
                 .map_err(|e| (e.to_string(), Some(table.to_string())))?;
             for doc in &page.documents {
-                let mut fields = serde_json::Map::new();
-                for (k, v) in &doc.fields {
-                    if k != "_id" && k != "_creationTime" {
-                        fields.insert(k.clone(), v.to_encoded_json());
-                    }
-                }
-                if let Err(e) =
-                    validator.check_returns(&JsonValue::Object(fields), &mut table_for_id)
+                let fields: serde_json::Map<String, JsonValue> = doc
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_encoded_json()))
+                    .collect();
+                if let Err(detail) =
+                    validators.check(table, &JsonValue::Object(fields), &mut table_for_id)
                 {
-                    let detail = e.trim_start_matches("ReturnsValidationError: ");
                     return Err((
                         format!(
                             "Schema validation failed.\nDocument with ID \"{}\" in table \"{table}\" does not match the schema: {detail}",

@@ -3,6 +3,7 @@
 //! into Convex's `UdfResponse`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde_json::Value as JsonValue;
 use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
@@ -18,12 +19,18 @@ use crate::api::format::OutputFormat;
 use crate::api::response::UdfResponse;
 use crate::api::timestamp::Timestamp;
 use crate::api::udf_type::UdfType as ApiUdfType;
-use crate::deployment::Deployment;
+use crate::deployment::{ActivePush, Deployment};
 use crate::error::ApiError;
+use crate::functions::logs::Execution;
+use crate::functions::outbound::Outbound;
 use crate::functions::workers::WorkerError;
 
 pub struct RuntimeExecutor {
     pub deployment: Arc<Deployment>,
+    /// `fetch()` for actions.
+    pub outbound: Arc<Outbound>,
+    /// The deployment's context mode (nested calls inherit it).
+    pub context_mode: ContextMode,
 }
 
 fn to_runtime_type(t: ApiUdfType) -> udf_runtime::UdfType {
@@ -92,15 +99,25 @@ impl RuntimeExecutor {
             Identity::ActingAsUser(attrs) => {
                 let mut attrs = attrs.clone();
                 if !attrs.contains_key("tokenIdentifier") {
-                    let issuer = attrs.get("issuer").and_then(JsonValue::as_str).unwrap_or("");
-                    let subject = attrs.get("subject").and_then(JsonValue::as_str).unwrap_or("");
-                    attrs.insert("tokenIdentifier".into(), JsonValue::String(format!("{issuer}|{subject}")));
+                    let issuer = attrs
+                        .get("issuer")
+                        .and_then(JsonValue::as_str)
+                        .unwrap_or("");
+                    let subject = attrs
+                        .get("subject")
+                        .and_then(JsonValue::as_str)
+                        .unwrap_or("");
+                    attrs.insert(
+                        "tokenIdentifier".into(),
+                        JsonValue::String(format!("{issuer}|{subject}")),
+                    );
                 }
                 Ok(Some(JsonValue::Object(attrs)))
             }
+            Identity::User(attrs) => Ok(Some(JsonValue::Object(attrs.clone()))),
             Identity::UnverifiedUserToken(_) => Err(ApiError::unauthenticated(
-                "NoAuthProvider",
-                "No auth provider found matching the given token. Check that your JWT's issuer and audience match one of your configured providers: JWT verification is not supported by this server yet.",
+                "Unauthenticated",
+                "The user token was not verified before the call",
             )),
         }
     }
@@ -118,30 +135,29 @@ impl RuntimeExecutor {
         req.identity = Self::identity(call)?;
         req.env = self.deployment.env();
         rand::Rng::fill(&mut rand::thread_rng(), &mut req.rng_seed[..]);
-        req.mode = ContextMode::Warm;
+        req.mode = self.context_mode;
         req.request_id = call.request_id.as_str().to_string();
         req.allow_internal = call.identity.is_admin();
         Ok(req)
     }
 
     /// Runs `f` on a function worker against this deployment's database and
-    /// `modules`.
-    async fn on_worker<T, F>(
-        &self,
-        modules: Arc<udf_runtime::ModuleSet>,
-        f: F,
-    ) -> Result<T, ApiError>
+    /// the `active` push (its modules and schema).
+    async fn on_worker<T, F>(&self, active: Arc<ActivePush>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&udf_runtime::Runtime, &Target<'_>) -> T + Send + 'static,
     {
         let db = self.deployment.db.clone();
+        let outbound = self.outbound.clone();
         self.deployment
             .workers
             .run(move |runtime| {
                 let target = Target {
                     db: &db,
-                    modules: &modules,
+                    modules: &active.modules,
+                    outbound: &outbound,
+                    schema: &active.document_validators,
                 };
                 f(runtime, &target)
             })
@@ -153,7 +169,7 @@ impl RuntimeExecutor {
     /// so workers keep running functions while commits share a group fsync.
     async fn run_mutation(
         &self,
-        modules: Arc<udf_runtime::ModuleSet>,
+        active: Arc<ActivePush>,
         request: ExecuteRequest,
     ) -> Result<ExecuteOutcome, ApiError> {
         let request = Arc::new(request);
@@ -164,7 +180,7 @@ impl RuntimeExecutor {
             }
             let req = request.clone();
             let (outcome, tx) = self
-                .on_worker(modules.clone(), move |runtime, target| {
+                .on_worker(active.clone(), move |runtime, target| {
                     execute_mutation(runtime, target, &req)
                 })
                 .await?;
@@ -200,21 +216,55 @@ impl RuntimeExecutor {
                 .unwrap_or(udf_runtime::UdfType::Query),
         };
         let request = self.request(&call, udf_type)?;
+        let started = Instant::now();
         if udf_type == udf_runtime::UdfType::Mutation {
-            let outcome = self.run_mutation(active.modules.clone(), request).await?;
-            return self.response(&call, outcome);
+            let outcome = self.run_mutation(active.clone(), request).await?;
+            return self.finish(&call, udf_type, started, outcome);
         }
         let outcome = self
-            .on_worker(
-                active.modules.clone(),
-                move |runtime, target| match udf_type {
-                    udf_runtime::UdfType::Action => Ok(run_action(runtime, target, &request)),
-                    _ => run_query(runtime, target, &request, ts),
-                },
-            )
+            .on_worker(active.clone(), move |runtime, target| match udf_type {
+                udf_runtime::UdfType::Action => Ok(run_action(runtime, target, &request)),
+                _ => run_query(runtime, target, &request, ts),
+            })
             .await?
             .map_err(run_error)?;
-        self.response(&call, outcome)
+        self.finish(&call, udf_type, started, outcome)
+    }
+
+    /// Records the execution in the deployment's function logs and builds
+    /// the response.
+    fn finish(
+        &self,
+        call: &FunctionCall,
+        udf_type: udf_runtime::UdfType,
+        started: Instant,
+        outcome: ExecuteOutcome,
+    ) -> Result<UdfResponse, ApiError> {
+        let execution_time = started.elapsed();
+        let response = self.response(call, outcome)?;
+        let (log_lines, error) = match &response {
+            UdfResponse::Success { log_lines, .. } => (log_lines.clone(), None),
+            UdfResponse::Error {
+                log_lines,
+                error_message,
+                ..
+            } => {
+                // The log shows the error itself, without the request prefix.
+                let error = error_message
+                    .split_once("Server Error\n")
+                    .map_or(error_message.as_str(), |(_, e)| e);
+                (log_lines.clone(), Some(error.to_string()))
+            }
+        };
+        self.deployment.logs.record(Execution {
+            identifier: call.path.stripped(),
+            udf_type: udf_type.as_str(),
+            request_id: call.request_id.as_str().to_string(),
+            log_lines,
+            error,
+            execution_time,
+        });
+        Ok(response)
     }
 }
 
@@ -245,6 +295,15 @@ impl FunctionExecutor for RuntimeExecutor {
     }
 }
 
-pub fn executor(deployment: Arc<Deployment>) -> Arc<dyn FunctionExecutor> {
-    Arc::new(RuntimeExecutor { deployment })
+/// The executor for `deployment`; actions fetch through `outbound`.
+pub fn executor(
+    deployment: Arc<Deployment>,
+    outbound: Outbound,
+    context_mode: ContextMode,
+) -> Arc<dyn FunctionExecutor> {
+    Arc::new(RuntimeExecutor {
+        deployment,
+        outbound: Arc::new(outbound),
+        context_mode,
+    })
 }

@@ -2,7 +2,10 @@
 //! worker threads that own the JavaScript runtimes, and the
 //! [`crate::api::executor::FunctionExecutor`] the HTTP layer calls.
 
+pub mod document_validators;
 pub mod executor;
+pub mod logs;
+pub mod outbound;
 pub mod run;
 pub mod storage_host;
 pub mod workers;

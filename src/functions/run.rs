@@ -9,10 +9,13 @@ use std::time::Duration;
 use serde_json::Value as JsonValue;
 use storage::{Database, StorageError};
 use udf_runtime::{
-    ExecuteError, ExecuteOutcome, ExecuteRequest, FunctionAddress, Host, HostError, HostResult,
-    ModuleSet, NestedCall, NestedOutcome, PageRequest, Runtime, UdfType,
+    ExecuteError, ExecuteOutcome, ExecuteRequest, FetchRequest, FetchResponse, FunctionAddress,
+    Host, HostError, HostResult, ModuleSet, NestedCall, NestedOutcome, PageRequest, Runtime,
+    UdfType,
 };
 
+use super::document_validators::DocumentValidators;
+use super::outbound::Outbound;
 use super::storage_host::{host_error, StorageHost};
 
 /// Re-executions of a mutation after an OCC conflict (Convex: 4).
@@ -32,6 +35,9 @@ pub enum RunError {
 pub struct Target<'a> {
     pub db: &'a Database,
     pub modules: &'a Arc<ModuleSet>,
+    pub outbound: &'a Outbound,
+    /// The active schema's document validators, checked on every write.
+    pub schema: &'a DocumentValidators,
 }
 
 /// Runs a query at `ts` (or the latest repeatable timestamp).
@@ -45,7 +51,7 @@ pub fn run_query(
         Some(ts) => target.db.begin_at(ts).map_err(RunError::BadTimestamp)?,
         None => target.db.begin(),
     };
-    let mut host = StorageHost::new(&mut tx, UdfType::Query, runtime, target.modules, request, 0);
+    let mut host = StorageHost::new(&mut tx, UdfType::Query, runtime, target, request, 0);
     Ok(runtime.execute(target.modules, request, &mut host))
 }
 
@@ -59,14 +65,7 @@ pub fn execute_mutation(
 ) -> (ExecuteOutcome, storage::Transaction) {
     let mut tx = target.db.begin();
     let outcome = {
-        let mut host = StorageHost::new(
-            &mut tx,
-            UdfType::Mutation,
-            runtime,
-            target.modules,
-            request,
-            0,
-        );
+        let mut host = StorageHost::new(&mut tx, UdfType::Mutation, runtime, target, request, 0);
         runtime.execute(target.modules, request, &mut host)
     };
     (outcome, tx)
@@ -153,6 +152,13 @@ fn not_in_action<T>(what: &str) -> HostResult<T> {
 }
 
 impl Host for ActionHost<'_> {
+    fn fetch(
+        &mut self,
+        requests: Vec<FetchRequest>,
+        timeout: std::time::Duration,
+    ) -> Vec<HostResult<FetchResponse>> {
+        self.target.outbound.fetch_all(requests, timeout)
+    }
     fn get(&mut self, _: &str, _: Option<&str>, _: bool) -> HostResult<Option<JsonValue>> {
         not_in_action("ctx.db")
     }

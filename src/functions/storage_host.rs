@@ -6,6 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::document_validators::DocumentValidators;
+use super::run::Target;
+
 use serde_json::{json, Value as JsonValue};
 use storage::query::{
     query_page, PageRequest as StoragePageRequest, QueryError, QueryPlan, QueryStream,
@@ -24,6 +27,8 @@ pub struct StorageHost<'a> {
     pub udf_type: UdfType,
     pub runtime: &'a Runtime,
     pub modules: &'a Arc<ModuleSet>,
+    /// Checked on every insert, patch and replace.
+    pub schema: &'a DocumentValidators,
     /// The caller's request, used as a template for nested calls.
     pub request: &'a ExecuteRequest,
     pub depth: usize,
@@ -37,7 +42,7 @@ impl<'a> StorageHost<'a> {
         tx: &'a mut Transaction,
         udf_type: UdfType,
         runtime: &'a Runtime,
-        modules: &'a Arc<ModuleSet>,
+        target: &Target<'a>,
         request: &'a ExecuteRequest,
         depth: usize,
     ) -> Self {
@@ -45,13 +50,38 @@ impl<'a> StorageHost<'a> {
             tx,
             udf_type,
             runtime,
-            modules,
+            modules: target.modules,
+            schema: target.schema,
             request,
             depth,
             streams: HashMap::new(),
             next_stream: 1,
             paginated: false,
         }
+    }
+
+    /// Refuses a write whose resulting document (`document`, encoded JSON)
+    /// does not match the schema of `table`.
+    fn check_schema(&mut self, table: &str, document: &JsonValue) -> HostResult<()> {
+        let tx = &mut *self.tx;
+        let mut table_for_id = |id: &str| {
+            let id = DocumentId::decode(id).ok()?;
+            tx.table_name(id.table)
+        };
+        self.schema
+            .check(table, document, &mut table_for_id)
+            .map_err(|detail| {
+                HostError::user(format!(
+                    "Failed to insert or update a document in table \"{table}\" because it does not match the schema: {detail}"
+                ))
+            })
+    }
+
+    /// The table of a document being written.
+    fn table_of(&mut self, id: &DocumentId) -> HostResult<String> {
+        self.tx
+            .table_name(id.table)
+            .ok_or_else(|| HostError::system(format!("no table numbered {}", id.table)))
     }
 
     fn writable(&self, op: &str) -> HostResult<()> {
@@ -141,6 +171,7 @@ impl Host for StorageHost<'_> {
     fn insert(&mut self, table: &str, value: JsonValue) -> HostResult<String> {
         self.writable("insert")?;
         let fields = object_from_json(&value, "The document")?;
+        self.check_schema(table, &value)?;
         let id = self.tx.insert(table, fields).map_err(host_error)?;
         Ok(id.encode())
     }
@@ -152,6 +183,18 @@ impl Host for StorageHost<'_> {
             .ok_or_else(|| HostError::user(format!("Update on nonexistent document ID {id}")))?;
         let patch = storage::value::patch_from_encoded_json(&value)
             .map_err(|e| HostError::user(e.to_string()))?;
+        // Check the document as it will be, before anything is written.
+        if let Some(current) = self.tx.get(&doc_id).map_err(host_error)? {
+            let mut fields = current.fields.clone();
+            for (k, v) in &patch {
+                match v {
+                    Some(v) => fields.insert(k.clone(), v.clone()),
+                    None => fields.remove(k),
+                };
+            }
+            let table = self.table_of(&doc_id)?;
+            self.check_schema(&table, &Value::Object(fields).to_encoded_json())?;
+        }
         let doc = self
             .tx
             .patch(&doc_id, patch.into_iter().collect())
@@ -170,6 +213,8 @@ impl Host for StorageHost<'_> {
             .resolve_id(id, table, "replace")?
             .ok_or_else(|| HostError::user(format!("Replace on nonexistent document ID {id}")))?;
         let fields = object_from_json(&value, "The document")?;
+        let table = self.table_of(&doc_id)?;
+        self.check_schema(&table, &value)?;
         let doc = self.tx.replace(&doc_id, fields).map_err(host_error)?;
         Ok(doc_json(&doc))
     }
@@ -293,14 +338,18 @@ impl Host for StorageHost<'_> {
         request.args_json = JsonValue::Array(vec![call.args]).to_string();
         request.allow_internal = true;
         let (runtime, modules) = (self.runtime, self.modules);
-        let mut nested = StorageHost::new(
-            self.tx,
-            call.udf_type,
+        let mut nested = StorageHost {
+            tx: &mut *self.tx,
+            udf_type: call.udf_type,
             runtime,
             modules,
-            &request,
-            self.depth + 1,
-        );
+            schema: self.schema,
+            request: &request,
+            depth: self.depth + 1,
+            streams: HashMap::new(),
+            next_stream: 1,
+            paginated: false,
+        };
         let outcome = runtime.execute(modules, &request, &mut nested);
         let result = match outcome.result {
             Ok(v) => Ok(v),

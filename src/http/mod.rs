@@ -31,6 +31,7 @@ const DEPLOY_IMPLEMENTED: &[&str] = &[
     "/api/deploy2/report_push_completed",
     "/api/v1/get_canonical_urls",
     "/api/update_environment_variables",
+    "/api/stream_function_logs",
 ];
 
 /// All routes with their state and layers.

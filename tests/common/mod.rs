@@ -6,6 +6,8 @@
 #![allow(dead_code)] // each test file uses a different part of the harness
 
 pub mod app;
+pub mod jwt;
+pub mod loopback;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};

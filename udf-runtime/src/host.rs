@@ -150,6 +150,25 @@ pub struct PageRequest {
     pub maximum_bytes_read: Option<usize>,
 }
 
+/// One `fetch()` request from an action, after redirects were resolved in
+/// JavaScript (the host must not follow them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchRequest {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+/// The response to a [`FetchRequest`], body read in full.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchResponse {
+    pub status: u16,
+    pub status_text: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
 /// The runtime's view of the database and the deployment for one execution.
 ///
 /// Document values are encoded-JSON objects including `_id` and
@@ -255,6 +274,26 @@ pub trait Host {
         Err(HostError::user(format!(
             "File storage ({op}) is not supported by this deployment"
         )))
+    }
+
+    /// `fetch()` from an action: performs `requests` (all that were pending
+    /// at once, so an implementation should run them concurrently), each
+    /// bounded by `timeout`, and answers one result per request in order. A
+    /// network failure is a [`HostError::User`] (user code may catch it).
+    fn fetch(
+        &mut self,
+        requests: Vec<FetchRequest>,
+        timeout: std::time::Duration,
+    ) -> Vec<HostResult<FetchResponse>> {
+        let _ = timeout;
+        requests
+            .iter()
+            .map(|_| {
+                Err(HostError::user(
+                    "fetch() is not supported by this deployment",
+                ))
+            })
+            .collect()
     }
 
     /// `ctx.vectorSearch` in an action: `{results: [{_id, _score}]}`.

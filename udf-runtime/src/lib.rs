@@ -28,7 +28,8 @@ pub use analyze::{
 pub use config::{DeploymentMetadata, RuntimeConfig};
 pub use error::{ExecuteError, Frame, JsError};
 pub use host::{
-    FunctionAddress, Host, HostError, HostResult, NestedCall, NestedOutcome, PageRequest, UdfType,
+    FetchRequest, FetchResponse, FunctionAddress, Host, HostError, HostResult, NestedCall,
+    NestedOutcome, PageRequest, UdfType,
 };
 pub use module_set::{CompileError, ImportPhase, ModuleSet, ModuleSource};
 pub use path::FunctionPath;

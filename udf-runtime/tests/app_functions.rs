@@ -301,6 +301,92 @@ fn web_globals_in_an_action() {
     assert_eq!(out["cloned"], json!({"a": [1, 2, {"b": "héllo"}]}));
 }
 
+fn canned(status: u16, headers: &[(&str, &str)], body: &str) -> udf_runtime::FetchResponse {
+    udf_runtime::FetchResponse {
+        status,
+        status_text: String::new(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn fetch_in_actions_batches_requests_and_follows_redirects() {
+    let mut app = App::new();
+    app.host.fetch_routes.insert(
+        "https://api.example.com/start".into(),
+        canned(303, &[("location", "/done?x=1")], ""),
+    );
+    app.host.fetch_routes.insert(
+        "https://api.example.com/done?x=1".into(),
+        canned(
+            200,
+            &[("content-type", "application/json")],
+            r#"{"ok":true}"#,
+        ),
+    );
+    let out = app.ok(
+        Action,
+        "actions:fetchJson",
+        json!({"url": "https://api.example.com/start"}),
+    );
+    assert_eq!(
+        out,
+        json!({"status": 200, "ok": true, "redirected": true,
+               "url": "https://api.example.com/done?x=1",
+               "contentType": "application/json", "body": {"ok": true}})
+    );
+    // The POST went out with its headers and body; the 303 made it a GET
+    // without them.
+    let first = &app.host.fetch_batches[0][0];
+    assert_eq!(first.method, "POST");
+    assert_eq!(first.body.as_deref(), Some(&br#"{"hello":"world"}"#[..]));
+    assert!(first
+        .headers
+        .contains(&("x-app".into(), "basalt-example".into())));
+    let second = &app.host.fetch_batches[1][0];
+    assert_eq!(
+        (second.method.as_str(), second.body.as_ref()),
+        ("GET", None)
+    );
+    assert!(!second.headers.iter().any(|(k, _)| k == "content-type"));
+
+    // Promise.all over three URLs: one batch of three; the failure is caught.
+    app.host.fetch_batches.clear();
+    app.host
+        .fetch_routes
+        .insert("https://a.example.com/".into(), canned(200, &[], "A"));
+    app.host
+        .fetch_routes
+        .insert("https://b.example.com/".into(), canned(404, &[], "B"));
+    let out = app.ok(
+        Action,
+        "actions:fetchAll",
+        json!({"urls": ["https://a.example.com/", "https://down.example.com/", "https://b.example.com/"]}),
+    );
+    assert_eq!(
+        out,
+        json!([
+            "200 A",
+            "error: fetch to https://down.example.com/ failed: connection refused",
+            "404 B"
+        ])
+    );
+    assert_eq!(app.host.fetch_batches.len(), 1);
+    assert_eq!(app.host.fetch_batches[0].len(), 3);
+
+    // Queries cannot fetch.
+    let e = app.err(Query, "messages:fetchInQuery", json!({}));
+    assert!(
+        e.message
+            .contains("Can't use fetch() in queries and mutations"),
+        "{e:?}"
+    );
+}
+
 #[test]
 fn http_actions_route_requests() {
     use base64::Engine as _;

@@ -54,3 +54,40 @@ export const webGlobals = action({
     };
   },
 });
+
+// fetch(): a JSON API call (redirects followed as browsers do), and several
+// requests in flight at once, failures caught per request.
+export const fetchJson = action({
+  args: { url: v.string(), method: v.optional(v.string()) },
+  handler: async (_ctx, { url, method }) => {
+    const response = await fetch(url, {
+      method: method ?? "POST",
+      headers: { "content-type": "application/json", "x-app": "basalt-example" },
+      body: method === "GET" ? undefined : JSON.stringify({ hello: "world" }),
+    });
+    return {
+      status: response.status,
+      ok: response.ok,
+      redirected: response.redirected,
+      url: response.url,
+      contentType: response.headers.get("content-type"),
+      body: await response.json(),
+    };
+  },
+});
+
+export const fetchAll = action({
+  args: { urls: v.array(v.string()) },
+  handler: async (_ctx, { urls }) => {
+    return await Promise.all(
+      urls.map(async (url) => {
+        try {
+          const response = await fetch(url);
+          return `${response.status} ${await response.text()}`;
+        } catch (e: any) {
+          return `error: ${e.message}`;
+        }
+      }),
+    );
+  },
+});

@@ -188,3 +188,12 @@ export const clearAuthor = internalMutation({
     return rows.length;
   },
 });
+
+// Queries and mutations are deterministic: fetch() is refused.
+export const fetchInQuery = query({
+  args: {},
+  handler: async () => {
+    await fetch("https://example.com/");
+    return "fetched";
+  },
+});

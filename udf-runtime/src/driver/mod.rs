@@ -61,10 +61,34 @@ fn in_js<R>(
     result
 }
 
-/// Answers the queued async syscalls with no JavaScript on the stack.
-fn answer_queue(shared: &ExecShared, host: &mut dyn Host) -> Vec<(u32, Result<String, HostError>)> {
-    let batch: Vec<_> = shared.queue.borrow_mut().drain(..).collect();
-    let mut results = Vec::with_capacity(batch.len());
+/// Answers the queued async syscalls with no JavaScript on the stack. The
+/// fetches among them go to the host as one batch (bounded by the time left
+/// before `wall_deadline`) and are answered first.
+fn answer_queue(
+    shared: &ExecShared,
+    host: &mut dyn Host,
+    wall_deadline: Instant,
+) -> Vec<(u32, Result<String, HostError>)> {
+    let (fetches, batch): (Vec<_>, Vec<_>) = shared
+        .queue
+        .borrow_mut()
+        .drain(..)
+        .partition(|item| item.op == syscalls::fetch::OP);
+    let mut results = Vec::with_capacity(batch.len() + fetches.len());
+    if !fetches.is_empty() {
+        let timeout = wall_deadline.saturating_duration_since(Instant::now());
+        let fetches = fetches
+            .into_iter()
+            .map(|item| (item.id, item.args))
+            .collect();
+        for (id, result) in syscalls::fetch::run_batch(host, fetches, timeout) {
+            if let Err(HostError::System(message)) = &result {
+                shared.record_system_error(message.clone());
+                return results;
+            }
+            results.push((id, result));
+        }
+    }
     for item in batch {
         let result = {
             let mut info = shared.info.borrow_mut();
@@ -250,7 +274,7 @@ fn run_inner(
             State::Rejected(error) => return (Err(ExecuteError::Js(error)), false),
             State::Pending => {}
         }
-        let results = answer_queue(&shared, host);
+        let results = answer_queue(&shared, host, wall_deadline);
         if results.is_empty() && shared.system_error.borrow().is_none() {
             // Nothing queued: a timer is the only way forward.
             let delay: f64 = in_js(engine, jsctx, host, budget, |ctx, jsctx| {

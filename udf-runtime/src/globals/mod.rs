@@ -124,6 +124,12 @@ fn install_host_object<'js>(
                 if s.system_error.borrow().is_some() {
                     return Err(Exception::throw_internal(&ctx, "Internal error"));
                 }
+                if op == syscalls::fetch::OP {
+                    let allowed = syscalls::fetch::check_allowed(&s.info.borrow());
+                    if let Err(e) = allowed {
+                        return Err(throw_host_error(&ctx, &s, e));
+                    }
+                }
                 if !syscalls::answer_immediately(&op) || !s.queue.borrow().is_empty() {
                     let id = s.enqueue(op, args);
                     return Ok(Value::new_number(ctx, id as f64));

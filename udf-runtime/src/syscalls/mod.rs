@@ -4,6 +4,7 @@
 //! metadata. Results are JSON text, as `Convex.syscall` returns them.
 
 mod args;
+pub(crate) mod fetch;
 
 use base64::Engine as _;
 use serde_json::{json, Value as JsonValue};
@@ -17,7 +18,11 @@ use args::Args;
 pub(crate) fn answer_immediately(op: &str) -> bool {
     !matches!(
         op,
-        "1.0/runUdf" | "1.0/actions/query" | "1.0/actions/mutation" | "1.0/actions/action"
+        "1.0/runUdf"
+            | "1.0/actions/query"
+            | "1.0/actions/mutation"
+            | "1.0/actions/action"
+            | fetch::OP
     )
 }
 
@@ -37,7 +42,7 @@ fn is_udf(info: &ExecInfo) -> bool {
     matches!(info.udf_type, UdfType::Query | UdfType::Mutation)
 }
 
-fn check_phase(info: &ExecInfo, op: &str) -> Result<(), HostError> {
+pub(crate) fn check_phase(info: &ExecInfo, op: &str) -> Result<(), HostError> {
     if info.phase == Phase::Import {
         return Err(HostError::user(format!(
             "Can't use {op} at import time: Convex functions may only use the database, auth \

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{json, Map, Value as JsonValue};
 use udf_runtime::{
-    ExecuteError, ExecuteRequest, FunctionAddress, Host, HostError, HostResult, ModuleSet,
-    NestedCall, NestedOutcome, PageRequest, Runtime,
+    ExecuteError, ExecuteRequest, FetchRequest, FetchResponse, FunctionAddress, Host, HostError,
+    HostResult, ModuleSet, NestedCall, NestedOutcome, PageRequest, Runtime,
 };
 
 const BASE_TIME: f64 = 1_700_000_000_000.0;
@@ -49,6 +49,10 @@ pub struct FakeHost {
     /// Runtime and modules for nested calls.
     pub nested: Option<(Rc<Runtime>, Arc<ModuleSet>)>,
     pub reads: Cell<usize>,
+    /// `fetch()`: URL → canned response; other URLs fail to connect.
+    pub fetch_routes: HashMap<String, FetchResponse>,
+    /// Each batch of fetches the runtime handed over.
+    pub fetch_batches: Vec<Vec<FetchRequest>>,
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -214,6 +218,8 @@ impl FakeHost {
             scheduled: Vec::new(),
             nested: None,
             reads: Cell::new(0),
+            fetch_routes: HashMap::new(),
+            fetch_batches: Vec::new(),
         }
     }
 
@@ -539,6 +545,23 @@ impl Host for FakeHost {
             args,
         });
         Ok(id)
+    }
+
+    fn fetch(
+        &mut self,
+        requests: Vec<FetchRequest>,
+        _timeout: std::time::Duration,
+    ) -> Vec<HostResult<FetchResponse>> {
+        let answers = requests
+            .iter()
+            .map(|r| {
+                self.fetch_routes.get(&r.url).cloned().ok_or_else(|| {
+                    HostError::user(format!("fetch to {} failed: connection refused", r.url))
+                })
+            })
+            .collect();
+        self.fetch_batches.push(requests);
+        answers
     }
 
     fn cancel_job(&mut self, id: &str) -> HostResult<()> {

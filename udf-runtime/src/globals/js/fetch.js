@@ -1,5 +1,7 @@
 // Headers, Blob, File, Request and Response (bodies held in memory; no
-// streams), plus the conversions HTTP actions use to cross into Rust.
+// streams), `fetch` (actions only: the host performs each request, redirects
+// are followed here as the Fetch standard says), plus the conversions HTTP
+// actions use to cross into Rust.
 
 import { toBytes } from "basalt:encoding";
 
@@ -273,6 +275,7 @@ export class Response extends Body {
   #statusText;
   #headers;
   #url = "";
+  #redirected = false;
   constructor(body = null, init = {}) {
     super();
     const status = init.status ?? 200;
@@ -299,6 +302,18 @@ export class Response extends Body {
     r.#status = 0;
     return r;
   }
+  /// The response the host answered for a fetch of `url`.
+  static _fromFetch(spec, url) {
+    const r = new Response(null, { headers: spec.headers });
+    r.#status = spec.status;
+    r.#statusText = spec.statusText ?? "";
+    r.#url = url;
+    r._initBody(NULL_BODY_STATUSES.includes(spec.status) ? null : fromBase64(spec.body ?? ""));
+    return r;
+  }
+  _markRedirected() {
+    this.#redirected = true;
+  }
   get status() {
     return this.#status;
   }
@@ -318,7 +333,7 @@ export class Response extends Body {
     return "default";
   }
   get redirected() {
-    return false;
+    return this.#redirected;
   }
   clone() {
     return new Response(this._peek(), { status: this.#status, statusText: this.#statusText, headers: this.#headers });
@@ -367,6 +382,53 @@ export function convexJsonFromResponse(response) {
   };
 }
 
+const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+const REQUEST_BODY_HEADERS = ["content-encoding", "content-language", "content-location", "content-type"];
+const MAX_REDIRECTS = 20;
+
+async function fetchOnce(request) {
+  const body = request._peek();
+  const spec = {
+    url: request.url,
+    method: request.method,
+    headers: [...request.headers],
+    body: body === null || body === undefined ? null : toBase64(body),
+  };
+  const answer = await globalThis.Convex.asyncSyscall("basalt/fetch", JSON.stringify(spec));
+  return Response._fromFetch(JSON.parse(answer), request.url);
+}
+
+/// `fetch(resource, options)`; `options.redirect` is "follow" (default),
+/// "manual" (return the 3xx) or "error".
+export async function fetch(resource, options) {
+  let request = new Request(resource, options);
+  let response = await fetchOnce(request);
+  const mode = options?.redirect ?? "follow";
+  if (mode === "manual") return response;
+  for (let redirects = 0; redirects < MAX_REDIRECTS; redirects++) {
+    if (!REDIRECT_STATUSES.includes(response.status)) return response;
+    if (mode === "error") throw new TypeError("fetch attempted redirect");
+    const location = response.headers.get("location");
+    if (location === null) return response;
+    const target = new URL(location, request.url);
+    const headers = new Headers(request.headers);
+    let method = request.method;
+    let body = request._peek();
+    const status = response.status;
+    if (((status === 301 || status === 302) && method === "POST") || (status === 303 && method !== "GET" && method !== "HEAD")) {
+      method = "GET";
+      body = null;
+      for (const name of REQUEST_BODY_HEADERS) headers.delete(name);
+    }
+    if (new URL(request.url).origin !== target.origin) headers.delete("authorization");
+    request = new Request(target.href, { method, headers, body });
+    response = await fetchOnce(request);
+    response._markRedirected();
+  }
+  throw new TypeError("fetch too many redirects");
+}
+
 export function installFetchTypes(g) {
-  Object.assign(g, { Headers, Blob, File, FormData, Request, Response });
+  Object.assign(g, { Headers, Blob, File, FormData, Request, Response, fetch });
 }

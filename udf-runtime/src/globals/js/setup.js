@@ -30,7 +30,7 @@ function asyncSyscall(op, args) {
 // --- web globals, loaded on first use (most functions never touch them) ---
 const WEB_GLOBALS = [
   "TextEncoder", "TextDecoder", "crypto", "structuredClone", "URL", "URLSearchParams",
-  "Headers", "Blob", "File", "FormData", "Request", "Response",
+  "Headers", "Blob", "File", "FormData", "Request", "Response", "fetch",
 ];
 let webCache = null;
 function web() {
