@@ -36,7 +36,7 @@ fn actions_fetch_over_http() {
     assert_eq!(
         direct,
         json!({
-            "status": 200, "ok": true, "redirected": false,
+            "status": 200.0, "ok": true, "redirected": false,
             "url": format!("{echo}/echo?q=1"), "contentType": "application/json",
             "body": {"method": "POST", "path": "/echo", "query": "q=1",
                      "contentType": "application/json", "xApp": "basalt-example",

@@ -52,9 +52,13 @@ fn executions_reach_the_log_tail() {
     assert_eq!(action["udfType"], "Action");
     assert_eq!(action["kind"], "Completion");
     assert!(
-        action["logLines"][0]
-            .as_str()
-            .is_some_and(|l| l.starts_with("[LOG] 'author' 'ada'")),
+        action["logLines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|l| l
+                .as_str()
+                .is_some_and(|l| l.starts_with("[LOG] 'author' 'ada'"))),
         "{action}"
     );
     assert_eq!(action["error"], Value::Null);

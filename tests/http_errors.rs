@@ -302,7 +302,8 @@ fn bad_credentials() {
             &[json, ("Authorization", "Bearer some.jwt.token")],
             br#"{"path":"m:q","args":{}}"#,
         )
-        .assert_error(403, "BadDeployKey");
+        // A user token is verified before anything else: this one is no JWT.
+        .assert_error(401, "InvalidAuthHeader");
     server.assert_serving();
 }
 

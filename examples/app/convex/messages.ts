@@ -197,3 +197,33 @@ export const fetchInQuery = query({
     return "fetched";
   },
 });
+
+// Writes whatever they are given: the schema, not an args validator, must
+// refuse documents that do not match it.
+export const insertUnchecked = mutation({
+  args: { doc: v.any() },
+  handler: async (ctx, { doc }) => {
+    return await ctx.db.insert("messages", doc);
+  },
+});
+
+export const patchUnchecked = mutation({
+  args: { id: v.id("messages"), patch: v.any() },
+  handler: async (ctx, { id, patch }) => {
+    await ctx.db.patch(id, patch);
+    return await ctx.db.get(id);
+  },
+});
+
+// A refused write that user code catches leaves nothing behind.
+export const insertAndCatch = mutation({
+  args: { doc: v.any() },
+  handler: async (ctx, { doc }) => {
+    try {
+      await ctx.db.insert("messages", doc);
+      return "inserted";
+    } catch (e: any) {
+      return `refused: ${e.message}`;
+    }
+  },
+});
