@@ -6,9 +6,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::document_validators::DocumentValidators;
-use super::run::Target;
-
 use serde_json::{json, Value as JsonValue};
 use storage::query::{
     query_page, PageRequest as StoragePageRequest, QueryError, QueryPlan, QueryStream,
@@ -18,6 +15,9 @@ use udf_runtime::{
     ExecuteRequest, FunctionAddress, Host, HostError, HostResult, ModuleSet, NestedCall,
     NestedOutcome, PageRequest, Runtime, UdfType,
 };
+
+use super::document_validators::DocumentValidators;
+use super::run::Target;
 
 /// Maximum depth of nested `runQuery`/`runMutation` calls.
 const MAX_NESTING: usize = 8;
