@@ -360,11 +360,13 @@ fn check_custom_claims(
 /// The key named by `kid`, or without a `kid` the first key of the
 /// algorithm's type.
 fn find_key(keys: &[Jwk], kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
-    let fits = |jwk: &Jwk| match (&jwk.algorithm, alg) {
-        (AlgorithmParameters::RSA(_), Algorithm::RS256) => true,
-        (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256) => true,
-        (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA) => true,
-        _ => false,
+    let fits = |jwk: &Jwk| {
+        matches!(
+            (&jwk.algorithm, alg),
+            (AlgorithmParameters::RSA(_), Algorithm::RS256)
+                | (AlgorithmParameters::EllipticCurve(_), Algorithm::ES256)
+                | (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA)
+        )
     };
     keys.iter()
         .filter(|jwk| fits(jwk))
