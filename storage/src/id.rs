@@ -385,7 +385,7 @@ mod tests {
         // Flip a character inside the internal id: the footer no longer matches.
         let mut s = good.as_bytes().to_vec();
         s[10] = if s[10] == b'a' { b'b' } else { b'a' };
-        let s = String::from_utf8(s).unwrap();
+        let s = String::from_utf8(s).expect("test input is valid");
         assert_eq!(DocumentId::decode(&s), Err(IdError::InvalidFooter));
 
         // Table 0 with a valid footer.
@@ -394,7 +394,7 @@ mod tests {
         bin.extend_from_slice(&fletcher16(&bin).to_le_bytes());
         let mut buf = [0u8; MAX_CHARS];
         let n = base32_encode(&bin, &mut buf);
-        let s = std::str::from_utf8(&buf[..n]).unwrap();
+        let s = std::str::from_utf8(&buf[..n]).expect("test input is valid");
         assert_eq!(DocumentId::decode(s), Err(IdError::ZeroTableNumber));
 
         // Non-zero unused low bits in the last character (31 chars = 155 bits
@@ -407,7 +407,7 @@ mod tests {
         let mut bin = vec![0xff, 0xff, 0xff, 0xff, 0x1f];
         bin.extend_from_slice(&[0u8; 18]);
         let n = base32_encode(&bin, &mut buf);
-        let s = std::str::from_utf8(&buf[..n]).unwrap();
+        let s = std::str::from_utf8(&buf[..n]).expect("test input is valid");
         assert_eq!(DocumentId::decode(s), Err(IdError::TableNumberOverflow));
 
         // A non-minimal VInt for table 1 (0x81 0x00) is caught by the
@@ -416,7 +416,7 @@ mod tests {
         bin.extend_from_slice(&seq_internal().0);
         bin.extend_from_slice(&fletcher16(&bin).to_le_bytes());
         let n = base32_encode(&bin, &mut buf);
-        let s = std::str::from_utf8(&buf[..n]).unwrap();
+        let s = std::str::from_utf8(&buf[..n]).expect("test input is valid");
         assert_eq!(DocumentId::decode(s), Err(IdError::NotCanonical));
     }
 

@@ -118,7 +118,7 @@ mod tests {
         let b_old = index_entry_key(7, b"b\x00", 5);
         assert!(a_new < a_old);
         assert!(a_old < b_old);
-        let (k, ts) = split_index_entry(&a_old[5..]).unwrap();
+        let (k, ts) = split_index_entry(&a_old[5..]).expect("test input is valid");
         assert_eq!((k, ts), (&b"a\x00"[..], 10));
     }
 

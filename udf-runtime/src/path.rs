@@ -86,11 +86,14 @@ mod tests {
 
     #[test]
     fn parses_like_convex() {
-        let p = FunctionPath::parse("messages:list").unwrap();
+        let p = FunctionPath::parse("messages:list").expect("test input is valid");
         assert_eq!(p.canonical(), "messages.js:list");
         assert_eq!(p.stripped(), "messages:list");
-        assert_eq!(FunctionPath::parse("messages.js:list").unwrap(), p);
-        let d = FunctionPath::parse("dir/file").unwrap();
+        assert_eq!(
+            FunctionPath::parse("messages.js:list").expect("test input is valid"),
+            p
+        );
+        let d = FunctionPath::parse("dir/file").expect("test input is valid");
         assert_eq!(d.canonical(), "dir/file.js:default");
         assert_eq!(d.stripped(), "dir/file");
         assert!(FunctionPath::parse("messages.ts:list").is_err());

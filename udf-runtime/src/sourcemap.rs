@@ -187,13 +187,13 @@ mod tests {
         // Line 2: col 2 -> b.ts 1:0.
         let map =
             r#"{"version":3,"sources":["a.ts","b.ts"],"names":["x"],"mappings":"AAAA,IACEA;ECDF"}"#;
-        let sm = SourceMap::parse(map).unwrap();
-        let p = sm.lookup(1, 1).unwrap();
+        let sm = SourceMap::parse(map).expect("test input is valid");
+        let p = sm.lookup(1, 1).expect("test input is valid");
         assert_eq!((p.source.as_str(), p.line, p.column), ("a.ts", 1, 1));
-        let p = sm.lookup(1, 9).unwrap();
+        let p = sm.lookup(1, 9).expect("test input is valid");
         assert_eq!((p.source.as_str(), p.line, p.column), ("a.ts", 2, 3));
         assert_eq!(p.name.as_deref(), Some("x"));
-        let p = sm.lookup(2, 3).unwrap();
+        let p = sm.lookup(2, 3).expect("test input is valid");
         assert_eq!(p.source, "b.ts");
         assert!(sm.lookup(5, 1).is_none());
     }

@@ -211,6 +211,10 @@ mod tests {
             logs.push("LOG", "'hi'");
         }
         assert_eq!(logs.lines.len(), MAX_LOG_LINES + 1);
-        assert!(logs.lines.last().unwrap().contains("Log overflow"));
+        assert!(logs
+            .lines
+            .last()
+            .expect("test input is valid")
+            .contains("Log overflow"));
     }
 }

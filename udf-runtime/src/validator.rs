@@ -446,7 +446,7 @@ mod tests {
             r#"{"type":"object","value":{"author":{"fieldType":{"type":"string"},"optional":false},"n":{"fieldType":{"type":"bigint"},"optional":true}}}"#,
             "null",
         )
-        .unwrap();
+        .expect("test input is valid");
         assert!(v
             .check_args(&json!([{"author": "ada"}]), &mut no_ids)
             .is_ok());
@@ -491,7 +491,8 @@ mod tests {
             .unwrap_err()
             .contains("from table `users`"));
         assert!(check(&id, &json!("zz"), &mut ids, "").is_err());
-        let lit = Validator::from_json(&json!({"type":"literal","value":"short"})).unwrap();
+        let lit = Validator::from_json(&json!({"type":"literal","value":"short"}))
+            .expect("test input is valid");
         assert!(check(&lit, &json!("short"), &mut ids, "").is_ok());
         assert_eq!(
             check(&lit, &json!("long"), &mut ids, "").unwrap_err(),
@@ -500,10 +501,10 @@ mod tests {
         let union = Validator::from_json(
             &json!({"type":"union","value":[{"type":"null"},{"type":"bytes"}]}),
         )
-        .unwrap();
+        .expect("test input is valid");
         assert!(check(&union, &json!({"$bytes": "AQI="}), &mut ids, "").is_ok());
         assert!(check(&union, &json!(1), &mut ids, "").is_err());
-        let rec = Validator::from_json(&json!({"type":"record","keys":{"type":"string"},"values":{"fieldType":{"type":"number"},"optional":false}})).unwrap();
+        let rec = Validator::from_json(&json!({"type":"record","keys":{"type":"string"},"values":{"fieldType":{"type":"number"},"optional":false}})).expect("test input is valid");
         assert!(check(&rec, &json!({"a": 1, "b": 2}), &mut ids, "").is_ok());
         let e = check(&rec, &json!({"a": "x"}), &mut ids, "").unwrap_err();
         assert!(e.contains("Path: .values()"), "{e}");

@@ -229,7 +229,12 @@ mod tests {
         let mut doc = Object::new();
         doc.insert("a".into(), Value::Float64(2.0));
         doc.insert("s".into(), Value::String("x".into()));
-        let t = |j: Json| Expr::parse(&j).unwrap().matches(&doc).unwrap();
+        let t = |j: Json| {
+            Expr::parse(&j)
+                .expect("test input is valid")
+                .matches(&doc)
+                .expect("test input is valid")
+        };
         assert!(t(json!({"$eq": [{"$field": "a"}, {"$literal": 2.0}]})));
         assert!(
             t(json!({"$gt": [{"$field": "s"}, {"$field": "a"}]})),
@@ -247,7 +252,8 @@ mod tests {
         ));
         assert!(!t(json!({"$or": []})));
         assert!(Expr::parse(&json!({"$bogus": 1})).is_err());
-        let e = Expr::parse(&json!({"$add": [{"$field": "s"}, {"$literal": 1.0}]})).unwrap();
+        let e = Expr::parse(&json!({"$add": [{"$field": "s"}, {"$literal": 1.0}]}))
+            .expect("test input is valid");
         assert!(e.eval(&doc).is_err());
     }
 }

@@ -343,11 +343,11 @@ mod tests {
     use serde_json::json;
 
     fn enc(v: &Value) -> String {
-        serde_json::to_string(&v.to_encoded_json()).unwrap()
+        serde_json::to_string(&v.to_encoded_json()).expect("test input is valid")
     }
 
     fn dec(s: &str) -> Result<Value, ValueError> {
-        Value::from_encoded_json(&serde_json::from_str(s).unwrap())
+        Value::from_encoded_json(&serde_json::from_str(s).expect("test input is valid"))
     }
 
     #[test]
@@ -376,7 +376,7 @@ mod tests {
         ];
         for (v, s) in vectors {
             assert_eq!(enc(v), *s);
-            assert_eq!(dec(s).unwrap(), *v, "{s}");
+            assert_eq!(dec(s).expect("test input is valid"), *v, "{s}");
         }
     }
 
@@ -397,10 +397,15 @@ mod tests {
             .collect(),
         );
         assert_eq!(enc(&v), r#"{"a":null,"b":[{"$integer":"AQAAAAAAAAA="}]}"#);
-        assert_eq!(dec("5").unwrap(), Value::Float64(5.0));
-        assert_eq!(dec("-0.0").unwrap(), Value::Float64(-0.0));
+        assert_eq!(dec("5").expect("test input is valid"), Value::Float64(5.0));
         assert_eq!(
-            dec(r#"{"":1}"#).unwrap().to_encoded_json(),
+            dec("-0.0").expect("test input is valid"),
+            Value::Float64(-0.0)
+        );
+        assert_eq!(
+            dec(r#"{"":1}"#)
+                .expect("test input is valid")
+                .to_encoded_json(),
             json!({"": 1.0})
         );
     }
@@ -409,14 +414,17 @@ mod tests {
     fn base64_leniency() {
         // Unpadded input is accepted; padded is emitted.
         assert_eq!(
-            dec(r#"{"$integer":"AQAAAAAAAAA"}"#).unwrap(),
+            dec(r#"{"$integer":"AQAAAAAAAAA"}"#).expect("test input is valid"),
             Value::Int64(1)
         );
         assert_eq!(
-            dec(r#"{"$bytes":"AQID+g"}"#).unwrap(),
+            dec(r#"{"$bytes":"AQID+g"}"#).expect("test input is valid"),
             Value::Bytes(vec![1, 2, 3, 0xfa])
         );
-        assert_eq!(dec(r#"{"$bytes":""}"#).unwrap(), Value::Bytes(vec![]));
+        assert_eq!(
+            dec(r#"{"$bytes":""}"#).expect("test input is valid"),
+            Value::Bytes(vec![])
+        );
         // URL-safe alphabet and non-zero trailing bits are rejected.
         assert!(matches!(
             dec(r#"{"$bytes":"AQID-g=="}"#),
@@ -466,7 +474,7 @@ mod tests {
             Err(ValueError::FloatShouldBeNumber { .. })
         ));
         assert_eq!(
-            dec(r#"{"$float":"AAAAAAAAAAA="}"#).unwrap(),
+            dec(r#"{"$float":"AAAAAAAAAAA="}"#).expect("test input is valid"),
             Value::Float64(0.0)
         );
         assert_eq!(
@@ -544,7 +552,7 @@ mod tests {
 
     #[test]
     fn clean_json() {
-        let c = |v: Value| serde_json::to_string(&v.to_clean_json()).unwrap();
+        let c = |v: Value| serde_json::to_string(&v.to_clean_json()).expect("test input is valid");
         assert_eq!(c(Value::Int64(123)), r#""123""#);
         assert_eq!(c(Value::Int64(i64::MIN)), r#""-9223372036854775808""#);
         assert_eq!(c(Value::Float64(1.5)), "1.5");
@@ -562,7 +570,7 @@ mod tests {
 
     #[test]
     fn export_json() {
-        let x = |v: Value| serde_json::to_string(&v.to_export_json()).unwrap();
+        let x = |v: Value| serde_json::to_string(&v.to_export_json()).expect("test input is valid");
         assert_eq!(x(Value::Int64(5)), "5");
         assert_eq!(x(Value::Float64(5.0)), "5.0");
         assert_eq!(x(Value::Float64(-0.0)), "-0.0");
@@ -572,23 +580,31 @@ mod tests {
             r#"{"$bytes":"AQID+g=="}"#
         );
 
-        let r = |s: &str| Value::from_export_json(&serde_json::from_str(s).unwrap());
-        assert_eq!(r("5").unwrap(), Value::Int64(5));
-        assert_eq!(r("-5").unwrap(), Value::Int64(-5));
-        assert_eq!(r("5.0").unwrap(), Value::Float64(5.0));
-        assert_eq!(r("5e0").unwrap(), Value::Float64(5.0));
-        assert_eq!(r("-0.0").unwrap(), Value::Float64(-0.0));
-        assert_eq!(r("9223372036854775807").unwrap(), Value::Int64(i64::MAX));
+        let r = |s: &str| {
+            Value::from_export_json(&serde_json::from_str(s).expect("test input is valid"))
+        };
+        assert_eq!(r("5").expect("test input is valid"), Value::Int64(5));
+        assert_eq!(r("-5").expect("test input is valid"), Value::Int64(-5));
+        assert_eq!(r("5.0").expect("test input is valid"), Value::Float64(5.0));
+        assert_eq!(r("5e0").expect("test input is valid"), Value::Float64(5.0));
         assert_eq!(
-            r("9223372036854775808").unwrap(),
+            r("-0.0").expect("test input is valid"),
+            Value::Float64(-0.0)
+        );
+        assert_eq!(
+            r("9223372036854775807").expect("test input is valid"),
+            Value::Int64(i64::MAX)
+        );
+        assert_eq!(
+            r("9223372036854775808").expect("test input is valid"),
             Value::Float64(9223372036854775808.0)
         );
         assert_eq!(
-            r(r#"{"$integer":"AQAAAAAAAAA="}"#).unwrap(),
+            r(r#"{"$integer":"AQAAAAAAAAA="}"#).expect("test input is valid"),
             Value::Int64(1)
         );
         assert_eq!(
-            r(r#"{"a":[1,{"$bytes":"AQID+g=="}]}"#).unwrap(),
+            r(r#"{"a":[1,{"$bytes":"AQID+g=="}]}"#).expect("test input is valid"),
             Value::Object(
                 [(
                     "a".to_owned(),
@@ -608,7 +624,7 @@ mod tests {
             "b": {"$integer": "AQAAAAAAAAA="},
             "c": {"d": 1},
         }))
-        .unwrap();
+        .expect("test input is valid");
         assert_eq!(p.len(), 3);
         assert_eq!(p["a"], None);
         assert_eq!(p["b"], Some(Value::Int64(1)));
@@ -639,18 +655,18 @@ mod tests {
         #[test]
         fn encoded_roundtrip(v in arb_valid_value()) {
             let j = v.to_encoded_json();
-            prop_assert_eq!(&Value::from_encoded_json(&j).unwrap(), &v);
+            prop_assert_eq!(&Value::from_encoded_json(&j).expect("test input is valid"), &v);
             // Through text too: float printing must round-trip exactly.
-            let text = serde_json::to_string(&j).unwrap();
-            let back: Json = serde_json::from_str(&text).unwrap();
-            prop_assert_eq!(Value::from_encoded_json(&back).unwrap(), v);
+            let text = serde_json::to_string(&j).expect("test input is valid");
+            let back: Json = serde_json::from_str(&text).expect("test input is valid");
+            prop_assert_eq!(Value::from_encoded_json(&back).expect("test input is valid"), v);
         }
 
         #[test]
         fn export_roundtrip(v in arb_valid_value()) {
-            let text = serde_json::to_string(&v.to_export_json()).unwrap();
-            let back: Json = serde_json::from_str(&text).unwrap();
-            prop_assert_eq!(Value::from_export_json(&back).unwrap(), v);
+            let text = serde_json::to_string(&v.to_export_json()).expect("test input is valid");
+            let back: Json = serde_json::from_str(&text).expect("test input is valid");
+            prop_assert_eq!(Value::from_export_json(&back).expect("test input is valid"), v);
         }
 
         #[test]

@@ -350,11 +350,11 @@ mod tests {
 
     fn roundtrip(v: &Value) {
         let key = sort_key(v);
-        let (decoded, used) = read_sort_key(&key).unwrap();
+        let (decoded, used) = read_sort_key(&key).expect("test input is valid");
         assert_eq!(used, key.len(), "{v:?}");
-        let decoded = decoded.unwrap();
+        let decoded = decoded.expect("test input is valid");
         assert_eq!(&decoded, v);
-        assert_eq!(value_from_sort_key(&key).unwrap(), *v);
+        assert_eq!(value_from_sort_key(&key).expect("test input is valid"), *v);
     }
 
     #[test]
@@ -419,7 +419,10 @@ mod tests {
         let mut out = Vec::new();
         write_undefined(&mut out);
         assert_eq!(out, [0x01]);
-        assert_eq!(read_sort_key(&[0x01, 0x03]).unwrap(), (None, 1));
+        assert_eq!(
+            read_sort_key(&[0x01, 0x03]).expect("test input is valid"),
+            (None, 1)
+        );
     }
 
     #[test]
@@ -437,7 +440,7 @@ mod tests {
             u64::MAX,
         ] {
             let v = Value::Float64(f64::from_bits(bits));
-            let (d, _) = read_sort_key(&sort_key(&v)).unwrap();
+            let (d, _) = read_sort_key(&sort_key(&v)).expect("test input is valid");
             match d {
                 Some(Value::Float64(f)) => assert_eq!(f.to_bits(), bits),
                 other => panic!("{other:?}"),
@@ -546,9 +549,9 @@ mod tests {
         #[test]
         fn decode_inverts_encode(v in arb_value()) {
             let key = sort_key(&v);
-            let (d, used) = read_sort_key(&key).unwrap();
+            let (d, used) = read_sort_key(&key).expect("test input is valid");
             prop_assert_eq!(used, key.len());
-            let d = d.unwrap();
+            let d = d.expect("test input is valid");
             // `==` on values compares floats bitwise; re-encoding checks it again.
             prop_assert_eq!(&sort_key(&d), &key);
             prop_assert_eq!(&d, &v);
@@ -566,7 +569,7 @@ mod tests {
             // And each element decodes back in sequence.
             let mut pos = 0;
             for expected in &a {
-                let (v, used) = read_sort_key(&ka[pos..]).unwrap();
+                let (v, used) = read_sort_key(&ka[pos..]).expect("test input is valid");
                 prop_assert_eq!(&v, expected);
                 pos += used;
             }
