@@ -143,8 +143,6 @@ pub struct Deployment {
     pub primary_key_builds: Arc<PrimaryKeyBuilds>,
     /// Verifies user JWTs against the active push's auth providers.
     pub auth: Authenticator,
-    /// The outbound HTTP client (JWKS fetches).
-    pub http: reqwest::Client,
     /// Recent function executions (`stream_function_logs`).
     pub logs: FunctionLogs,
     dir: PathBuf,
@@ -203,8 +201,7 @@ impl Deployment {
             workers,
             shapes: TableShapes::default(),
             primary_key_builds: Arc::default(),
-            auth: Authenticator::new(http.clone()),
-            http,
+            auth: Authenticator::new(http),
             logs: FunctionLogs::default(),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),

@@ -6,18 +6,10 @@
 
 mod common;
 
-use common::app::{call, deploy, require_node_modules, scratch_app};
+use common::app::{call, call_raw, deploy, require_node_modules, scratch_app};
 use common::loopback::echo_server;
 use common::Server;
 use serde_json::{json, Value};
-
-fn run(server: &Server, kind: &str, path: &str, args: Value) -> Value {
-    ureq::post(&format!("{}/api/{kind}", server.url))
-        .send_json(json!({"path": path, "args": args, "format": "json"}))
-        .expect("call")
-        .into_json()
-        .expect("json")
-}
 
 #[test]
 fn actions_fetch_over_http() {
@@ -100,7 +92,7 @@ fn actions_fetch_over_http() {
     );
 
     // Queries may not fetch: a function error, and the server keeps serving.
-    let refused = run(&server, "query", "messages:fetchInQuery", json!({}));
+    let refused = call_raw(&server, "query", "messages:fetchInQuery", json!({}));
     assert_eq!(refused["status"], "error", "{refused}");
     assert!(
         refused["errorMessage"]

@@ -5,17 +5,9 @@
 
 mod common;
 
-use common::app::{call, deploy, require_node_modules, scratch_app};
+use common::app::{call, call_raw, deploy, require_node_modules, scratch_app};
 use common::Server;
-use serde_json::{json, Value};
-
-fn mutation(server: &Server, path: &str, args: Value) -> Value {
-    ureq::post(&format!("{}/api/mutation", server.url))
-        .send_json(json!({"path": path, "args": args, "format": "json"}))
-        .expect("mutation")
-        .into_json()
-        .expect("json")
-}
+use serde_json::json;
 
 #[test]
 fn writes_that_do_not_match_the_schema_are_refused() {
@@ -40,7 +32,12 @@ fn writes_that_do_not_match_the_schema_are_refused() {
             json!({"author": "ada", "body": "x", "mood": "happy"}),
         ),
     ] {
-        let reply = mutation(&server, "messages:insertUnchecked", json!({"doc": doc}));
+        let reply = call_raw(
+            &server,
+            "mutation",
+            "messages:insertUnchecked",
+            json!({"doc": doc}),
+        );
         assert_eq!(reply["status"], "error", "{what}: {reply}");
         let message = reply["errorMessage"].as_str().unwrap_or_default();
         assert!(
@@ -50,14 +47,16 @@ fn writes_that_do_not_match_the_schema_are_refused() {
     }
 
     // A patch is checked on the document it produces.
-    let bad_patch = mutation(
+    let bad_patch = call_raw(
         &server,
+        "mutation",
         "messages:patchUnchecked",
         json!({"id": id, "patch": {"body": 7}}),
     );
     assert_eq!(bad_patch["status"], "error", "{bad_patch}");
-    let removed = mutation(
+    let removed = call_raw(
         &server,
+        "mutation",
         "messages:patchUnchecked",
         json!({"id": id, "patch": {"body": {"$undefined": null}}}),
     );

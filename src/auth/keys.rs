@@ -70,14 +70,7 @@ impl KeySource {
             issuer: issuer.to_string(),
             detail,
         };
-        let response = self
-            .http
-            .get(&url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(FETCH_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
+        let response = self.get(&url).await.map_err(|e| failed(e.to_string()))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| failed(e.to_string()))?;
         if !status.is_success() {
@@ -115,6 +108,16 @@ impl KeySource {
         Ok(keys)
     }
 
+    /// `GET url` asking for JSON, bounded by [`FETCH_TIMEOUT`].
+    async fn get(&self, url: &str) -> Result<reqwest::Response, reqwest::Error> {
+        self.http
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(FETCH_TIMEOUT)
+            .send()
+            .await
+    }
+
     async fn fetch_jwks(&self, url: &str) -> Result<Vec<u8>, AuthError> {
         let unreachable = |detail: String| {
             AuthError::invalid(format!(
@@ -122,11 +125,7 @@ impl KeySource {
             ))
         };
         let response = self
-            .http
             .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(FETCH_TIMEOUT)
-            .send()
             .await
             .map_err(|e| unreachable(e.to_string()))?;
         let status = response.status();

@@ -117,10 +117,11 @@ impl Authenticator {
             .iter()
             .find(|p| p.matches(issuer, &audiences))
             .ok_or_else(|| no_provider(set.providers))?;
-        let claims = match provider {
-            AuthProvider::Oidc { application_id, .. } => {
-                self.verify_oidc(token, issuer, application_id).await?
-            }
+        let (claims, kind) = match provider {
+            AuthProvider::Oidc { application_id, .. } => (
+                self.verify_oidc(token, issuer, application_id).await?,
+                TokenKind::Oidc,
+            ),
             AuthProvider::CustomJwt {
                 issuer: configured,
                 application_id,
@@ -129,12 +130,8 @@ impl Authenticator {
             } => {
                 let claims = self.verify_custom(token, jwks, *algorithm).await?;
                 check_custom_claims(&claims, configured, application_id.as_deref())?;
-                claims
+                (claims, TokenKind::CustomJwt)
             }
-        };
-        let kind = match provider {
-            AuthProvider::Oidc { .. } => TokenKind::Oidc,
-            AuthProvider::CustomJwt { .. } => TokenKind::CustomJwt,
         };
         let identity = claims::identity(&claims, kind)?;
         let expires_at = claims.get("exp").and_then(JsonValue::as_u64).unwrap_or(now);

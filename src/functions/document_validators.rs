@@ -60,6 +60,11 @@ impl DocumentValidators {
         self.tables.keys().map(String::as_str)
     }
 
+    /// Whether writes to `table` are checked.
+    pub fn covers(&self, table: &str) -> bool {
+        self.tables.contains_key(table)
+    }
+
     /// Checks a document (encoded JSON object; system fields ignored) of
     /// `table`; the error is the validator's description of the mismatch.
     pub fn check(

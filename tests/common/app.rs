@@ -74,13 +74,24 @@ pub fn try_deploy(server: &Server, app: &Path) -> (bool, String) {
 }
 
 /// Calls a function through `/api/<kind>` (`query`, `mutation`, `action`)
-/// with clean JSON output, asserting success; returns `value`.
-pub fn call(server: &Server, kind: &str, path: &str, args: serde_json::Value) -> serde_json::Value {
-    let body: serde_json::Value = ureq::post(&format!("{}/api/{kind}", server.url))
+/// with clean JSON output; returns the whole response body (success or
+/// function error).
+pub fn call_raw(
+    server: &Server,
+    kind: &str,
+    path: &str,
+    args: serde_json::Value,
+) -> serde_json::Value {
+    ureq::post(&format!("{}/api/{kind}", server.url))
         .send_json(serde_json::json!({"path": path, "args": args, "format": "json"}))
         .unwrap_or_else(|e| panic!("{kind} {path}: {e}"))
         .into_json()
-        .expect("json");
+        .expect("json")
+}
+
+/// [`call_raw`], asserting success; returns `value`.
+pub fn call(server: &Server, kind: &str, path: &str, args: serde_json::Value) -> serde_json::Value {
+    let body = call_raw(server, kind, path, args);
     assert_eq!(body["status"], "success", "{kind} {path}: {body}");
     body["value"].clone()
 }
