@@ -1,4 +1,5 @@
-//! Command-line interface: `basalt serve` and `basalt admin-key`, with every
+//! Command-line interface: `basalt serve`, `basalt admin-key` and the admin
+//! commands that talk to a running server (`pushes`, `rollback`), with every
 //! flag documented for `basalt --help` / `basalt serve --help`.
 
 use std::net::IpAddr;
@@ -26,6 +27,40 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the admin key stored in the data directory.
     AdminKey(AdminKeyArgs),
+    /// List the pushes a running server has stored, newest first.
+    Pushes(RemoteArgs),
+    /// Make a running server serve an earlier push again. Its schema is
+    /// re-applied first (documents validated, its indexes backfilled); if
+    /// that fails, the current push keeps serving.
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// URL of the running server.
+    #[arg(
+        long,
+        env = "CONVEX_SELF_HOSTED_URL",
+        default_value = "http://127.0.0.1:3210"
+    )]
+    pub url: String,
+
+    /// The server's admin key. Without it, the key stored in `--data-dir`
+    /// is used.
+    #[arg(long, env = "CONVEX_SELF_HOSTED_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// The push to restore (`basalt pushes` lists them).
+    pub push_id: u64,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Args)]

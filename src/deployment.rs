@@ -63,6 +63,9 @@ pub struct PushRecord {
     /// `module.js:function` → `Query` / `Mutation` / `Action`, from analysis.
     #[serde(default)]
     pub functions: BTreeMap<String, String>,
+    /// Set when this push re-installed an earlier push (a rollback).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<u64>,
 }
 
 impl PushRecord {

@@ -15,6 +15,7 @@ pub mod export;
 pub mod functions;
 pub mod http;
 pub mod import;
+pub mod remote;
 pub mod server;
 pub mod shutdown;
 pub mod state;

@@ -33,6 +33,18 @@ fn main() -> ExitCode {
             }
             Err(error) => fail(&error.to_string()),
         },
+        Command::Pushes(args) => print(basalt::remote::pushes(&args)),
+        Command::Rollback(args) => print(basalt::remote::rollback(&args.remote, args.push_id)),
+    }
+}
+
+fn print(result: Result<String, basalt::remote::RemoteError>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error.to_string()),
     }
 }
 

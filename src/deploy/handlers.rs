@@ -125,6 +125,7 @@ fn push_record(state: &AppState, req: &JsonValue, id: u64) -> Result<PushRecord,
             .unwrap_or(0.0),
         auth_config: None,
         functions: Default::default(),
+        restored_from: None,
     })
 }
 
@@ -323,30 +324,43 @@ pub async fn finish_push(
             ))
         }
     }
-    let previous = state.deployment.active().map(|a| a.record.clone());
-    state
-        .deployment
-        .activate(push.record.clone(), push.modules.clone())
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let _installing = state.pushes.install.lock().await;
+    let previous = install(&state, push.record.clone(), push.modules.clone())?;
     state.pushes.pending.lock().remove(&id);
-    // Indexes the new schema no longer has are dropped once it serves.
-    for ix in &push.diff.removed {
-        let still_wanted = push
-            .diff
-            .added
-            .iter()
-            .any(|a| a.table == ix.table && a.name == ix.name);
-        if !still_wanted {
-            if let Err(e) = state.deployment.db.drop_index(&ix.table, &ix.name) {
-                tracing::warn!(error = %e, index = %format!("{}.{}", ix.table, ix.name), "dropping a removed index failed");
-            }
-        }
-    }
     Ok(Json(finish_push_diff(
         previous.as_ref(),
         &push.record,
         &push.diff,
     )))
+}
+
+/// Makes `record` the serving push and drops the live indexes its schema
+/// does not declare (computed now, so a push or rollback finished in the
+/// meantime cannot leave a stale index behind). Returns the push it
+/// replaced. The caller holds `PushSessions::install`.
+pub(super) fn install(
+    state: &AppState,
+    record: PushRecord,
+    modules: Arc<ModuleSet>,
+) -> Result<Option<PushRecord>, ApiError> {
+    let previous = state.deployment.active().map(|a| a.record.clone());
+    let wanted = schema_indexes(record.schema.as_ref());
+    state
+        .deployment
+        .activate(record, modules)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    let db = &state.deployment.db;
+    for ix in IndexDiff::between(&live_indexes(db), &wanted).removed {
+        let redefined = wanted
+            .iter()
+            .any(|w| w.table == ix.table && w.name == ix.name);
+        if !redefined {
+            if let Err(e) = db.drop_index(&ix.table, &ix.name) {
+                tracing::warn!(error = %e, index = %format!("{}.{}", ix.table, ix.name), "dropping a removed index failed");
+            }
+        }
+    }
+    Ok(previous)
 }
 
 pub async fn report_push_completed(

@@ -6,6 +6,7 @@ mod body;
 mod function_logs;
 mod handlers;
 mod response;
+mod rollback;
 mod schema;
 
 use std::collections::HashMap;
@@ -34,6 +35,9 @@ pub struct PendingPush {
 #[derive(Default)]
 pub struct PushSessions {
     pub pending: Mutex<HashMap<u64, Arc<PendingPush>>>,
+    /// Held while a push or a rollback becomes the serving one, so two
+    /// installs never interleave their index changes.
+    pub install: tokio::sync::Mutex<()>,
     next: std::sync::atomic::AtomicU64,
 }
 
@@ -69,6 +73,8 @@ pub fn routes() -> Router<AppState> {
             "/api/stream_function_logs",
             get(function_logs::stream_function_logs),
         )
+        .route("/api/basalt/push_history", get(rollback::push_history))
+        .route("/api/basalt/rollback", post(rollback::rollback))
         .route(
             "/api/update_environment_variables",
             post(handlers::update_environment_variables),
