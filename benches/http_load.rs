@@ -1,7 +1,9 @@
 //! HTTP load driver: the real `basalt` binary (release) with `examples/app`
 //! deployed by the real CLI, driven at concurrency 16 over loopback, next to
 //! an axum hello-world baseline measured in the same run. Reports
-//! requests/s and p50/p99 for an insert mutation and a get-by-id query.
+//! requests/s and p50/p99 for an insert mutation and a get-by-id query,
+//! once with every call reading another document (no query-cache hits) and
+//! once with repeated calls (mostly hits).
 //!
 //! Run: `cargo bench --bench http_load` (needs `npm ci --prefix examples/app`).
 //! Every loop is bounded by a request count and a deadline.
@@ -96,32 +98,28 @@ fn main() {
             ))
         }),
     );
-    let ids: Vec<String> = {
-        let body: serde_json::Value = ureq::post(&format!("{url}/api/query"))
-            .send_json(serde_json::json!({
-                "path": "messages:page",
-                "args": {"paginationOpts": {"numItems": 1000, "cursor": null}},
-                "format": "json"
-            }))
-            .expect("page")
-            .into_json()
-            .expect("json");
-        body["value"]["page"]
-            .as_array()
-            .expect("array")
-            .iter()
-            .filter_map(|d| d["_id"].as_str().map(str::to_string))
-            .collect()
-    };
-    assert!(!ids.is_empty());
-    let ids = Arc::new(ids);
-    let get = drive(
+    let ids = Arc::new(all_message_ids(&url));
+    assert!(
+        ids.len() >= CONCURRENCY * REQUESTS_PER_WORKER / 2,
+        "{}",
+        ids.len()
+    );
+    // Every call reads another document: no query-cache hits.
+    let distinct = ids.clone();
+    let get_miss = drive(
         &format!("{url}/api/query"),
         Arc::new(move |w, n| {
-            let id = &ids[(w * 7919 + n) % ids.len()];
-            Some(format!(
-                r#"{{"path":"messages:get","args":{{"id":"{id}"}},"format":"json"}}"#
-            ))
+            let id = &distinct[(w * REQUESTS_PER_WORKER + n) % distinct.len()];
+            Some(get_body(id))
+        }),
+    );
+    // 24 calls per document on average: mostly query-cache hits.
+    let repeated = ids.clone();
+    let get_hit = drive(
+        &format!("{url}/api/query"),
+        Arc::new(move |w, n| {
+            let id = &repeated[(w * 7919 + n) % 1000.min(repeated.len())];
+            Some(get_body(id))
         }),
     );
     drop(basalt);
@@ -138,5 +136,40 @@ fn main() {
     println!("concurrency {CONCURRENCY}, loopback, client and server on the same cores");
     row("axum hello-world", &baseline);
     row("insert mutation", &insert);
-    row("get-by-id query", &get);
+    row("get-by-id query (uncached)", &get_miss);
+    row("get-by-id query (repeated)", &get_hit);
+}
+
+fn get_body(id: &str) -> String {
+    format!(r#"{{"path":"messages:get","args":{{"id":"{id}"}},"format":"json"}}"#)
+}
+
+/// The ids of every message, paging through `messages:page`.
+fn all_message_ids(url: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = serde_json::Value::Null;
+    for _ in 0..1000 {
+        let body: serde_json::Value = ureq::post(&format!("{url}/api/query"))
+            .send_json(serde_json::json!({
+                "path": "messages:page",
+                "args": {"paginationOpts": {"numItems": 1000, "cursor": cursor}},
+                "format": "json"
+            }))
+            .expect("page")
+            .into_json()
+            .expect("json");
+        let value = &body["value"];
+        ids.extend(
+            value["page"]
+                .as_array()
+                .expect("array")
+                .iter()
+                .filter_map(|d| d["_id"].as_str().map(str::to_string)),
+        );
+        if value["isDone"].as_bool() != Some(false) {
+            break;
+        }
+        cursor = value["continueCursor"].clone();
+    }
+    ids
 }

@@ -96,6 +96,13 @@ pub struct ServeArgs {
     #[arg(long, env = "BASALT_CONTEXT_MODE", default_value = "warm", value_enum)]
     pub context_mode: ContextModeArg,
 
+    /// Memory for cached query results, in MiB (0 turns the cache off). A
+    /// query called again with the same arguments and identity is answered
+    /// from the cache while nothing it read has been written since, as on
+    /// Convex.
+    #[arg(long, env = "BASALT_QUERY_CACHE_MIB", default_value_t = 64)]
+    pub query_cache_mib: usize,
+
     /// Largest accepted request body of the functions API, in bytes. Larger
     /// bodies are refused with HTTP 413 `PayloadTooLarge`.
     #[arg(long, default_value_t = DEFAULT_REQUEST_BODY_LIMIT)]

@@ -22,6 +22,8 @@ pub struct Config {
     pub request_body_limit: usize,
     /// Warm (pooled) or strict (fresh per call) function contexts.
     pub context_mode: ContextMode,
+    /// Byte budget of the query cache (0: off).
+    pub query_cache_bytes: usize,
 }
 
 impl Config {
@@ -36,6 +38,7 @@ impl Config {
                 ContextModeArg::Warm => ContextMode::Warm,
                 ContextModeArg::Strict => ContextMode::Strict,
             },
+            query_cache_bytes: args.query_cache_mib.saturating_mul(1024 * 1024),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::auth::{AuthProvider, Authenticator};
 use crate::export::table_shapes::TableShapes;
 use crate::functions::document_validators::DocumentValidators;
 use crate::functions::logs::FunctionLogs;
+use crate::functions::query_cache::QueryCache;
 use crate::functions::workers::Workers;
 use crate::import::primary_key::PrimaryKeyBuilds;
 
@@ -148,6 +149,9 @@ pub struct Deployment {
     pub auth: Authenticator,
     /// Recent function executions (`stream_function_logs`).
     pub logs: FunctionLogs,
+    /// Results of queries at the latest timestamp, with their read sets;
+    /// cleared by a push and by environment changes.
+    pub query_cache: QueryCache,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
     env: RwLock<Arc<BTreeMap<String, String>>>,
@@ -178,6 +182,7 @@ impl Deployment {
         dir: &Path,
         workers: usize,
         queue: usize,
+        query_cache_bytes: usize,
     ) -> Result<Self, DeploymentError> {
         std::fs::create_dir_all(dir.join("pushes"))?;
         let db = Database::open(&dir.join("db"), DatabaseOptions::default()).map_err(|source| {
@@ -206,6 +211,7 @@ impl Deployment {
             primary_key_builds: Arc::default(),
             auth: Authenticator::new(http),
             logs: FunctionLogs::default(),
+            query_cache: QueryCache::new(query_cache_bytes),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
             env: RwLock::new(Arc::new(env)),
@@ -243,6 +249,7 @@ impl Deployment {
             &serde_json::to_vec(&env).map_err(|e| DeploymentError::BadPush(e.to_string()))?,
         )?;
         *self.env.write() = Arc::new(env);
+        self.query_cache.clear();
         Ok(())
     }
 
@@ -299,6 +306,7 @@ impl Deployment {
             record.id.to_string().as_bytes(),
         )?;
         *self.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
+        self.query_cache.clear();
         Ok(())
     }
 }

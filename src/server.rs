@@ -87,6 +87,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
             &config.data_dir,
             workers,
             config.max_concurrent_functions.max(1),
+            config.query_cache_bytes,
         )
         .map_err(ServeError::Deployment)?,
     );

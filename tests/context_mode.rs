@@ -27,7 +27,8 @@ fn admin_query(server: &Server, path: &str) -> Value {
 #[test]
 fn strict_mode_gives_each_call_a_fresh_context() {
     require_node_modules();
-    let server = Server::start_with(&["--context-mode", "strict"]);
+    // The query cache would answer repeats without running them.
+    let server = Server::start_with(&["--context-mode", "strict", "--query-cache-mib", "0"]);
     let app = scratch_app();
     deploy(&server, app.path());
     let count = |path: &str| admin_query(&server, path).as_f64().expect("a count");

@@ -8,9 +8,10 @@ use std::time::Instant;
 use serde_json::Value as JsonValue;
 use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
 
+use super::query_cache::{CacheKey, CachedResult};
 use super::run::{
     commit_mutation, execute_mutation, occ_message, retry_delay, run_action, run_query,
-    CommitDecision, RunError, Target, OCC_MAX_RETRIES,
+    run_query_recorded, CommitDecision, RunError, Target, OCC_MAX_RETRIES,
 };
 use crate::api::auth::Identity;
 use crate::api::call::FunctionCall;
@@ -217,18 +218,72 @@ impl RuntimeExecutor {
         };
         let request = self.request(&call, udf_type)?;
         let started = Instant::now();
-        if udf_type == udf_runtime::UdfType::Mutation {
-            let outcome = self.run_mutation(active.clone(), request).await?;
-            return self.finish(&call, udf_type, started, outcome);
+        match udf_type {
+            udf_runtime::UdfType::Mutation => {
+                let outcome = self.run_mutation(active.clone(), request).await?;
+                self.finish(&call, udf_type, started, outcome, false)
+            }
+            udf_runtime::UdfType::Query if ts.is_none() => {
+                self.run_latest_query(&call, active, request, started).await
+            }
+            _ => {
+                let outcome = self
+                    .on_worker(active.clone(), move |runtime, target| match udf_type {
+                        udf_runtime::UdfType::Action => Ok(run_action(runtime, target, &request)),
+                        _ => run_query(runtime, target, &request, ts),
+                    })
+                    .await?
+                    .map_err(run_error)?;
+                self.finish(&call, udf_type, started, outcome, false)
+            }
         }
-        let outcome = self
-            .on_worker(active.clone(), move |runtime, target| match udf_type {
-                udf_runtime::UdfType::Action => Ok(run_action(runtime, target, &request)),
-                _ => run_query(runtime, target, &request, ts),
+    }
+
+    /// A query at the latest timestamp: answered from the query cache when
+    /// nothing it read has changed, otherwise run (and its result cached).
+    async fn run_latest_query(
+        &self,
+        call: &FunctionCall,
+        active: Arc<ActivePush>,
+        request: ExecuteRequest,
+        started: Instant,
+    ) -> Result<UdfResponse, ApiError> {
+        let cache = &self.deployment.query_cache;
+        let key = CacheKey {
+            push: active.record.id,
+            path: request.path.clone(),
+            args_json: request.args_json.clone(),
+            identity: request.identity.as_ref().map(JsonValue::to_string),
+            allow_internal: request.allow_internal,
+        };
+        if let Some(hit) = cache.get(&self.deployment.db, &key) {
+            let outcome = ExecuteOutcome {
+                result: Ok(hit.value),
+                log_lines: hit.log_lines,
+            };
+            return self.finish(call, udf_runtime::UdfType::Query, started, outcome, true);
+        }
+        let generation = cache.generation();
+        let run = self
+            .on_worker(active, move |runtime, target| {
+                run_query_recorded(runtime, target, &request, None)
             })
             .await?
             .map_err(run_error)?;
-        self.finish(&call, udf_type, started, outcome)
+        if let Ok(value) = &run.outcome.result {
+            let result = CachedResult {
+                value: value.clone(),
+                log_lines: run.outcome.log_lines.clone(),
+            };
+            cache.put(generation, key, run.ts, run.reads, result);
+        }
+        self.finish(
+            call,
+            udf_runtime::UdfType::Query,
+            started,
+            run.outcome,
+            false,
+        )
     }
 
     /// Records the execution in the deployment's function logs and builds
@@ -239,6 +294,7 @@ impl RuntimeExecutor {
         udf_type: udf_runtime::UdfType,
         started: Instant,
         outcome: ExecuteOutcome,
+        cached: bool,
     ) -> Result<UdfResponse, ApiError> {
         let execution_time = started.elapsed();
         let response = self.response(call, outcome)?;
@@ -263,6 +319,7 @@ impl RuntimeExecutor {
             log_lines,
             error,
             execution_time,
+            cached,
         });
         Ok(response)
     }

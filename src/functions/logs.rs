@@ -31,6 +31,8 @@ pub struct Execution {
     /// The error message shown to the caller, if the function failed.
     pub error: Option<String>,
     pub execution_time: Duration,
+    /// Answered from the query cache.
+    pub cached: bool,
 }
 
 struct Entry {
@@ -63,7 +65,7 @@ impl FunctionLogs {
             "error": execution.error,
             "timestamp": cursor as f64 / 1000.0,
             "executionTime": execution.execution_time.as_secs_f64(),
-            "cachedResult": false,
+            "cachedResult": execution.cached,
         });
         if entries.len() == CAPACITY {
             entries.pop_front();
@@ -113,6 +115,7 @@ mod tests {
             log_lines: vec!["[LOG] 'hi'".into()],
             error: None,
             execution_time: Duration::from_millis(2),
+            cached: false,
         }
     }
 

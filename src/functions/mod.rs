@@ -6,6 +6,7 @@ pub mod document_validators;
 pub mod executor;
 pub mod logs;
 pub mod outbound;
+pub mod query_cache;
 pub mod run;
 pub mod storage_host;
 pub mod workers;

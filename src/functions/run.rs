@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as JsonValue;
-use storage::{Database, StorageError};
+use storage::{Database, ReadSet, StorageError};
 use udf_runtime::{
     ExecuteError, ExecuteOutcome, ExecuteRequest, FetchRequest, FetchResponse, FunctionAddress,
     Host, HostError, HostResult, ModuleSet, NestedCall, NestedOutcome, PageRequest, Runtime,
@@ -40,6 +40,13 @@ pub struct Target<'a> {
     pub schema: &'a DocumentValidators,
 }
 
+/// A query's outcome with the snapshot it ran at and what it read there.
+pub struct QueryRun {
+    pub outcome: ExecuteOutcome,
+    pub ts: u64,
+    pub reads: ReadSet,
+}
+
 /// Runs a query at `ts` (or the latest repeatable timestamp).
 pub fn run_query(
     runtime: &Runtime,
@@ -47,12 +54,30 @@ pub fn run_query(
     request: &ExecuteRequest,
     ts: Option<u64>,
 ) -> Result<ExecuteOutcome, RunError> {
+    run_query_recorded(runtime, target, request, ts).map(|run| run.outcome)
+}
+
+/// Runs a query like [`run_query`], keeping its timestamp and read set (for
+/// the query cache).
+pub fn run_query_recorded(
+    runtime: &Runtime,
+    target: &Target<'_>,
+    request: &ExecuteRequest,
+    ts: Option<u64>,
+) -> Result<QueryRun, RunError> {
     let mut tx = match ts {
         Some(ts) => target.db.begin_at(ts).map_err(RunError::BadTimestamp)?,
         None => target.db.begin(),
     };
-    let mut host = StorageHost::new(&mut tx, UdfType::Query, runtime, target, request, 0);
-    Ok(runtime.execute(target.modules, request, &mut host))
+    let outcome = {
+        let mut host = StorageHost::new(&mut tx, UdfType::Query, runtime, target, request, 0);
+        runtime.execute(target.modules, request, &mut host)
+    };
+    Ok(QueryRun {
+        outcome,
+        ts: tx.begin_ts(),
+        reads: tx.take_read_set(),
+    })
 }
 
 /// Executes a mutation without committing: the caller commits the returned

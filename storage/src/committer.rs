@@ -63,17 +63,12 @@ pub fn now_ns() -> Timestamp {
 
 pub struct Committer {
     shared: Arc<Shared>,
-    write_log: WriteLog,
     last_ts: Timestamp,
 }
 
 impl Committer {
-    pub fn new(shared: Arc<Shared>, last_ts: Timestamp, write_log_entries: usize) -> Self {
-        Self {
-            shared,
-            write_log: WriteLog::new(last_ts, write_log_entries),
-            last_ts,
-        }
+    pub fn new(shared: Arc<Shared>, last_ts: Timestamp) -> Self {
+        Self { shared, last_ts }
     }
 
     pub fn run(mut self, rx: Receiver<Message>) {
@@ -128,7 +123,7 @@ impl Committer {
 
     fn trim_write_log(&mut self) {
         let oldest = self.shared.oldest_active_begin_ts();
-        self.write_log.trim_before(oldest);
+        self.shared.write_log.write().trim_before(oldest);
     }
 
     fn commit_group(&mut self, group: Vec<(Box<CommitRequest>, Sender<Result<Timestamp>>)>) {
@@ -138,8 +133,12 @@ impl Committer {
         let mut catalog_dirty = false;
         let mut accepted: Vec<(Timestamp, Sender<Result<Timestamp>>)> = Vec::new();
         let mut first_ts = None;
+        // Held for the group's checks and appends (CPU work only, no I/O),
+        // so each request is checked against the ones accepted before it.
+        let shared = self.shared.clone();
+        let mut write_log = shared.write_log.write();
         for (req, reply) in group {
-            if let Err(e) = self.check(&req) {
+            if let Err(e) = check(&write_log, &req) {
                 let _ = reply.send(Err(e));
                 continue;
             }
@@ -148,7 +147,7 @@ impl Committer {
             match prepare(&mut catalog, &req, ts, &mut batch) {
                 Ok(written) => {
                     catalog_dirty |= !req.catalog.is_empty();
-                    self.write_log.append(ts, written);
+                    write_log.append(ts, written);
                     accepted.push((ts, reply));
                 }
                 Err(e) => {
@@ -156,6 +155,7 @@ impl Committer {
                 }
             }
         }
+        drop(write_log);
         let Some(first_ts) = first_ts else { return };
         if accepted.is_empty() {
             return;
@@ -178,27 +178,27 @@ impl Committer {
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit batch failed");
-                self.write_log.truncate_from(first_ts);
+                self.shared.write_log.write().truncate_from(first_ts);
                 for (_, reply) in accepted {
                     let _ = reply.send(Err(StorageError::Persistence(e.to_string())));
                 }
             }
         }
     }
+}
 
-    /// The OCC check: any write committed after the transaction began that
-    /// overlaps its read set is a conflict.
-    fn check(&self, req: &CommitRequest) -> Result<()> {
-        match self.write_log.first_conflict(req.begin_ts, &req.reads) {
-            Ok(None) => Ok(()),
-            Ok(Some(c)) => Err(StorageError::Conflict {
-                table: c.table,
-                document: c.document,
-            }),
-            Err(()) => Err(StorageError::TransactionTooOld {
-                begin_ts: req.begin_ts,
-            }),
-        }
+/// The OCC check: any write committed after the transaction began that
+/// overlaps its read set is a conflict.
+fn check(write_log: &WriteLog, req: &CommitRequest) -> Result<()> {
+    match write_log.first_conflict(req.begin_ts, &req.reads) {
+        Ok(None) => Ok(()),
+        Ok(Some(c)) => Err(StorageError::Conflict {
+            table: c.table,
+            document: c.document,
+        }),
+        Err(()) => Err(StorageError::TransactionTooOld {
+            begin_ts: req.begin_ts,
+        }),
     }
 }
 

@@ -18,7 +18,9 @@ use crate::id::FIRST_USER_TABLE;
 use crate::keys;
 use crate::limits::TransactionLimits;
 use crate::persistence::{Direction, Persistence, RocksPersistence};
+use crate::read_set::ReadSet;
 use crate::transaction::Transaction;
+use crate::write_log::WriteLog;
 use crate::Timestamp;
 
 #[derive(Clone, Debug)]
@@ -56,6 +58,9 @@ pub(crate) struct Shared {
     pub next_table: AtomicU32,
     pub next_index: AtomicU32,
     pub options: DatabaseOptions,
+    /// Recent commits' written keys: written by the committer, read by it
+    /// for OCC and by [`Database::unchanged_since`].
+    pub write_log: RwLock<WriteLog>,
 }
 
 impl Shared {
@@ -123,11 +128,12 @@ impl Database {
             catalog: RwLock::new(Arc::new(catalog)),
             repeatable_ts: AtomicU64::new(last_ts),
             min_snapshot_ts: AtomicU64::new(min_ts),
+            write_log: RwLock::new(WriteLog::new(last_ts, options.write_log_entries)),
             persistence,
             options,
         });
         let (tx, rx) = crossbeam_channel::unbounded();
-        let committer = Committer::new(shared.clone(), last_ts, shared.options.write_log_entries);
+        let committer = Committer::new(shared.clone(), last_ts);
         let handle = std::thread::Builder::new()
             .name("basalt-committer".into())
             .spawn(move || committer.run(rx))
@@ -180,6 +186,26 @@ impl Database {
         let (reply, rx) = crossbeam_channel::bounded(1);
         self.inner.send(Message::Bump(reply))?;
         rx.recv().map_err(|_| StorageError::ShutDown)
+    }
+
+    /// If nothing committed after `since` wrote inside `reads`, returns a
+    /// timestamp at which a read with that read set would still see what it
+    /// saw at `since` (the repeatable timestamp of the check); `None` when a
+    /// commit overlaps, or the commits after `since` are no longer all
+    /// known, or there are more than `max_commits` of them to look at.
+    ///
+    /// Sound because the committer appends a commit to the write log
+    /// before `repeatable_ts` can pass its timestamp.
+    pub fn unchanged_since(
+        &self,
+        since: Timestamp,
+        reads: &ReadSet,
+        max_commits: usize,
+    ) -> Option<Timestamp> {
+        let now = self.repeatable_ts();
+        let log = self.shared.write_log.read();
+        log.unchanged_since(since, reads, max_commits)
+            .then_some(now.max(since))
     }
 
     /// The oldest readable timestamp.

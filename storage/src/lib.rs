@@ -33,5 +33,6 @@ pub use document::Document;
 pub use error::StorageError;
 pub use id::{DocumentId, InternalId, TableNumber};
 pub use range::{Bound, IndexBounds};
+pub use read_set::ReadSet;
 pub use transaction::{KeyRange, Order, ScanPage, Transaction};
 pub use value::{JsonFormat, Object, Value};

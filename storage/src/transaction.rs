@@ -98,6 +98,17 @@ impl Transaction {
         self.begin_ts
     }
 
+    /// What this transaction has read so far (index intervals).
+    pub fn read_set(&self) -> &ReadSet {
+        &self.reads
+    }
+
+    /// Takes the read set out (for a finished read-only transaction whose
+    /// reads outlive it, as a cached query result's do).
+    pub fn take_read_set(&mut self) -> ReadSet {
+        std::mem::take(&mut self.reads)
+    }
+
     pub fn usage(&self) -> &Usage {
         &self.usage
     }

@@ -80,6 +80,26 @@ impl WriteLog {
         }
     }
 
+    /// True when no write committed after `since` overlaps `reads`, checking
+    /// at most `max_commits` commits (more, or `since` older than the
+    /// horizon, answers false).
+    pub fn unchanged_since(&self, since: Timestamp, reads: &ReadSet, max_commits: usize) -> bool {
+        if since < self.horizon {
+            return false;
+        }
+        let mut walked = 0;
+        for entry in self.entries.iter().rev() {
+            if entry.ts <= since {
+                break;
+            }
+            walked += 1;
+            if walked > max_commits || entry.keys.iter().any(|k| reads.overlaps(k.index, &k.key)) {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Finds the first write committed after `begin_ts` that overlaps `reads`.
     /// `Err(())` when `begin_ts` is older than the log's horizon.
     pub fn first_conflict(
@@ -111,5 +131,53 @@ impl WriteLog {
             }
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read_set::Interval;
+
+    fn key(index: IndexId, key: &[u8]) -> WrittenKey {
+        WrittenKey {
+            index,
+            key: key.to_vec(),
+            document: None,
+            table: std::sync::Arc::from("t"),
+        }
+    }
+
+    #[test]
+    fn unchanged_since_sees_only_later_overlapping_commits() {
+        let mut log = WriteLog::new(10, 100);
+        log.append(20, vec![key(1, b"a")]);
+        log.append(30, vec![key(2, b"b")]);
+        let mut reads = ReadSet::default();
+        reads.record(1, Interval::point(b"a"));
+        assert!(
+            !log.unchanged_since(10, &reads, 100),
+            "the write at 20 overlaps"
+        );
+        assert!(
+            log.unchanged_since(20, &reads, 100),
+            "the write at 30 is elsewhere"
+        );
+        assert!(
+            !log.unchanged_since(5, &reads, 100),
+            "older than the horizon"
+        );
+        assert!(
+            !log.unchanged_since(20, &reads, 0),
+            "too many commits to check"
+        );
+        // Dropping the commit at 20 loses what came after 19, not after 20.
+        log.trim_before(25);
+        assert!(
+            !log.unchanged_since(19, &reads, 100),
+            "the commit at 20 is gone"
+        );
+        assert!(log.unchanged_since(20, &reads, 100));
+        assert!(log.unchanged_since(30, &reads, 100));
     }
 }
