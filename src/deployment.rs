@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -106,12 +107,18 @@ impl PushRecord {
     }
 }
 
+/// Numbers every installation of auth providers (see `ActivePush::auth_version`).
+static AUTH_VERSIONS: AtomicU64 = AtomicU64::new(1);
+
 /// The push currently serving requests.
 pub struct ActivePush {
     pub record: PushRecord,
     pub modules: Arc<ModuleSet>,
     /// The providers of its `auth.config.js` (checked at push time).
     pub auth_providers: Vec<AuthProvider>,
+    /// Unique to this set of providers (a push, a rollback or an environment
+    /// change installs a new one): token verifications are cached per version.
+    pub auth_version: u64,
     /// Its schema's document validators (checked at push time).
     pub document_validators: DocumentValidators,
 }
@@ -132,6 +139,7 @@ impl ActivePush {
             record,
             modules,
             auth_providers,
+            auth_version: AUTH_VERSIONS.fetch_add(1, Ordering::Relaxed),
             document_validators,
         }
     }
@@ -232,24 +240,50 @@ impl Deployment {
         self.env.read().clone()
     }
 
-    /// Applies environment variable changes (`None` removes) and persists them.
-    pub fn update_env(
-        &self,
-        changes: Vec<(String, Option<String>)>,
-    ) -> Result<(), DeploymentError> {
+    /// The environment variables with `changes` applied (`None` removes).
+    pub fn env_with(&self, changes: &[(String, Option<String>)]) -> BTreeMap<String, String> {
         let mut env = (**self.env.read()).clone();
         for (k, v) in changes {
             match v {
-                Some(v) => env.insert(k, v),
-                None => env.remove(&k),
+                Some(v) => env.insert(k.clone(), v.clone()),
+                None => env.remove(k),
             };
         }
+        env
+    }
+
+    /// Replaces the environment variables and persists them.
+    pub fn set_env(&self, env: BTreeMap<String, String>) -> Result<(), DeploymentError> {
         write_atomic(
             &self.dir.join(ENV_FILE),
             &serde_json::to_vec(&env).map_err(|e| DeploymentError::BadPush(e.to_string()))?,
         )?;
         *self.env.write() = Arc::new(env);
         self.query_cache.clear();
+        Ok(())
+    }
+
+    /// Installs `auth_config` (re-evaluated after an environment change) as
+    /// the auth config of the active push, if push `push_id` is still the
+    /// active one; the stored record is updated so a restart serves the same.
+    pub fn set_auth_config(
+        &self,
+        push_id: u64,
+        auth_config: Option<JsonValue>,
+    ) -> Result<(), DeploymentError> {
+        let mut active = self.active.write();
+        let Some(current) = active.as_ref().filter(|a| a.record.id == push_id) else {
+            return Ok(());
+        };
+        if current.record.auth_config == auth_config {
+            return Ok(());
+        }
+        let mut record = current.record.clone();
+        record.auth_config = auth_config;
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| DeploymentError::BadPush(e.to_string()))?;
+        write_atomic(&self.push_path(record.id), &bytes)?;
+        *active = Some(Arc::new(ActivePush::new(record, current.modules.clone())));
         Ok(())
     }
 

@@ -219,3 +219,84 @@ fn an_invalid_auth_config_fails_the_push_and_keeps_the_old_one() {
     let anonymous = common::app::call(&server, "query", "users:me", json!({}));
     assert_eq!(anonymous, Value::Null);
 }
+
+/// The issuers a token from an unknown issuer is told are configured.
+fn configured_issuers(server: &Server) -> String {
+    let foreign = SigningKey::rsa("k").sign(&oidc_claims("https://elsewhere.example.com", 600));
+    let (status, body) = me(server, &foreign);
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("NoAuthProvider")),
+        "{body}"
+    );
+    body["message"].as_str().expect("message").to_string()
+}
+
+fn set_env(server: &Server, changes: Value) -> common::Reply {
+    server.post(
+        "/api/update_environment_variables",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &server.admin_auth()),
+        ],
+        json!({ "changes": changes }).to_string().as_bytes(),
+    )
+}
+
+#[test]
+fn auth_config_follows_the_environment_variables_it_reads() {
+    require_node_modules();
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = Server::start_in(data.path());
+    let app = scratch_app();
+    std::fs::write(
+        app.path().join("convex/auth.config.ts"),
+        r#"export default { providers: [{ domain: process.env.AUTH_ISSUER_URL!, applicationID: "convex" }] };"#,
+    )
+    .expect("write auth.config.ts");
+
+    // Unset: the push fails with Convex's message, which the CLI prints.
+    let (ok, out) = common::app::try_deploy(&server, app.path());
+    assert!(!ok, "the push must fail:\n{out}");
+    assert!(
+        out.contains("Environment variable AUTH_ISSUER_URL is used in auth config file but its value was not set"),
+        "{out}"
+    );
+
+    let reply = set_env(
+        &server,
+        json!([{"name": "AUTH_ISSUER_URL", "value": "https://one.example.com"}]),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.message());
+    deploy(&server, app.path());
+    assert!(configured_issuers(&server).contains("https://one.example.com"));
+
+    // A change of the variable re-evaluates auth.config.ts.
+    let reply = set_env(
+        &server,
+        json!([{"name": "AUTH_ISSUER_URL", "value": "https://two.example.com"}]),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.message());
+    let now = configured_issuers(&server);
+    assert!(
+        now.contains("https://two.example.com") && !now.contains("one.example"),
+        "{now}"
+    );
+
+    // Removing it would break the config: refused, and nothing changes.
+    let reply = set_env(&server, json!([{"name": "AUTH_ISSUER_URL"}]));
+    reply.assert_error(400, "AuthConfigMissingEnvironmentVariable");
+    assert!(configured_issuers(&server).contains("https://two.example.com"));
+    let value = common::app::call_admin(
+        &server,
+        "query",
+        "diagnostics:env",
+        json!({"name": "AUTH_ISSUER_URL"}),
+    );
+    assert_eq!(value, "https://two.example.com");
+
+    // A restart serves the re-evaluated providers.
+    server.terminate();
+    let server = Server::start_in(data.path());
+    assert!(configured_issuers(&server).contains("https://two.example.com"));
+}

@@ -45,14 +45,14 @@ impl FromRequestParts<AppState> for CallContext {
 /// Verifies a `Bearer` token against the active push's providers.
 async fn verify_user(state: &AppState, token: &str) -> Result<Identity, ApiError> {
     let active = state.deployment.active();
-    let (push_id, providers) = match &active {
-        Some(push) => (push.record.id, push.auth_providers.as_slice()),
+    let (version, providers) = match &active {
+        Some(push) => (push.auth_version, push.auth_providers.as_slice()),
         None => (0, &[][..]),
     };
     let identity = state
         .deployment
         .auth
-        .verify(token, ProviderSet { push_id, providers })
+        .verify(token, ProviderSet { version, providers })
         .await?;
     match identity {
         serde_json::Value::Object(attributes) => Ok(Identity::User(attributes)),

@@ -69,15 +69,15 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// A push's providers, identified by the push so cached verifications of
-/// one configuration are never reused under another.
+/// The active providers, with the version that tells this configuration
+/// from any other, so cached verifications are never reused under another.
 pub struct ProviderSet<'a> {
-    pub push_id: u64,
+    pub version: u64,
     pub providers: &'a [AuthProvider],
 }
 
 struct Verified {
-    push_id: u64,
+    version: u64,
     identity: JsonValue,
     expires_at: u64,
 }
@@ -100,7 +100,7 @@ impl Authenticator {
     pub async fn verify(&self, token: &str, set: ProviderSet<'_>) -> Result<JsonValue, AuthError> {
         let now = unix_now();
         if let Some(hit) = self.verified.lock().get(token) {
-            if hit.push_id == set.push_id && now < hit.expires_at {
+            if hit.version == set.version && now < hit.expires_at {
                 return Ok(hit.identity.clone());
             }
         }
@@ -135,7 +135,7 @@ impl Authenticator {
         };
         let identity = claims::identity(&claims, kind)?;
         let expires_at = claims.get("exp").and_then(JsonValue::as_u64).unwrap_or(now);
-        self.remember(token, set.push_id, &identity, expires_at);
+        self.remember(token, set.version, &identity, expires_at);
         Ok(identity)
     }
 
@@ -234,7 +234,7 @@ impl Authenticator {
         Ok(find_key(&keys, kid, alg))
     }
 
-    fn remember(&self, token: &str, push_id: u64, identity: &JsonValue, expires_at: u64) {
+    fn remember(&self, token: &str, version: u64, identity: &JsonValue, expires_at: u64) {
         let mut verified = self.verified.lock();
         if verified.len() >= VERIFIED_CACHE_ENTRIES {
             let now = unix_now();
@@ -246,7 +246,7 @@ impl Authenticator {
         verified.insert(
             token.to_string(),
             Verified {
-                push_id,
+                version,
                 identity: identity.clone(),
                 expires_at,
             },

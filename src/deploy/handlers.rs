@@ -137,22 +137,30 @@ async fn analyze(
     let sources = record.module_sources();
     let phase = record.import_phase();
     let env = state.deployment.env();
-    let result = state
-        .deployment
-        .workers
-        .run(move |runtime| {
-            let modules = ModuleSet::compile_with(sources, phase).map_err(|e| e.to_string())?;
-            let analysis = runtime.analyze(&modules, &env).map_err(|e| e.to_string())?;
-            Ok::<_, String>((modules, analysis))
-        })
-        .await
-        .map_err(|e| ApiError::overloaded("Overloaded", e.to_string()))?;
-    let (modules, analysis) = result.map_err(|e| {
+    let invalid = |e: &dyn std::fmt::Display| {
         ApiError::bad_request(
             "InvalidModules",
             format!("Hit an error while pushing:\n{e}"),
         )
-    })?;
+    };
+    let result = state
+        .deployment
+        .workers
+        .run(move |runtime| {
+            let modules = ModuleSet::compile_with(sources, phase).map_err(|e| invalid(&e))?;
+            let analysis = runtime.analyze(&modules, &env).map_err(|e| {
+                match e.missing_auth_environment_variable() {
+                    Some(message) => {
+                        ApiError::bad_request("AuthConfigMissingEnvironmentVariable", message)
+                    }
+                    None => invalid(&e),
+                }
+            })?;
+            Ok::<_, ApiError>((modules, analysis))
+        })
+        .await
+        .map_err(|e| ApiError::overloaded("Overloaded", e.to_string()))?;
+    let (modules, analysis) = result?;
     record.schema = analysis.schema.clone();
     record.auth_config = analysis.auth_config.clone();
     crate::auth::AuthProvider::parse_config(record.auth_config.as_ref())
@@ -427,9 +435,25 @@ pub async fn update_environment_variables(
         };
         parsed.push((name.to_string(), value));
     }
+    // No push may become the serving one between the check and the change.
+    let _installing = state.pushes.install.lock().await;
+    let env = Arc::new(state.deployment.env_with(&parsed));
+    let active = state.deployment.active();
+    let auth_config = match &active {
+        Some(push) => {
+            Some(super::auth_config::evaluate(&state, push.modules.clone(), env.clone()).await?)
+        }
+        None => None,
+    };
     state
         .deployment
-        .update_env(parsed)
+        .set_env((*env).clone())
         .map_err(|e| ApiError::internal(e.to_string()))?;
+    if let (Some(push), Some(config)) = (active, auth_config) {
+        state
+            .deployment
+            .set_auth_config(push.record.id, config)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+    }
     Ok(Json(json!({})))
 }

@@ -2,6 +2,7 @@
 //! `npx convex dev --once`; convex-protocol.md §4): config hashes, start /
 //! wait / finish push, environment variables, and the function log tail.
 
+mod auth_config;
 mod body;
 mod function_logs;
 mod handlers;

@@ -104,6 +104,9 @@ pub async fn rollback(
         .load_push(target)
         .map_err(ApiError::internal)?;
     let modules = compile(&state, &record).await?;
+    // Its auth providers as the current environment variables make them.
+    record.auth_config =
+        super::auth_config::evaluate(&state, modules.clone(), state.deployment.env()).await?;
 
     let diff = IndexDiff::between(
         &live_indexes(&state.deployment.db),

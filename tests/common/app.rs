@@ -96,6 +96,28 @@ pub fn call(server: &Server, kind: &str, path: &str, args: serde_json::Value) ->
     body["value"].clone()
 }
 
+/// [`call`] with the admin key (internal functions allowed).
+pub fn call_admin(
+    server: &Server,
+    kind: &str,
+    path: &str,
+    args: serde_json::Value,
+) -> serde_json::Value {
+    let reply = server.post(
+        &format!("/api/{kind}"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &server.admin_auth()),
+        ],
+        serde_json::json!({"path": path, "args": args, "format": "json"})
+            .to_string()
+            .as_bytes(),
+    );
+    let body = reply.json();
+    assert_eq!(body["status"], "success", "{kind} {path}: {body}");
+    body["value"].clone()
+}
+
 /// A program in a venv under `~/.cache` that `.ci/run` creates, or the
 /// path in the environment variable `var`.
 pub fn venv_program(var: &str, relative: &str, what: &str) -> PathBuf {

@@ -94,6 +94,22 @@ pub struct AnalyzeError {
     pub error: JsError,
 }
 
+/// The start of the error `auth.config.js` throws when it reads an
+/// environment variable that is not set (see `basalt:setup`).
+const MISSING_AUTH_ENV: &str = "Uncaught Error: Environment variable ";
+
+impl AnalyzeError {
+    /// For `auth.config.js` reading an unset environment variable: Convex's
+    /// message, `Environment variable X is used in auth config file but its
+    /// value was not set`.
+    pub fn missing_auth_environment_variable(&self) -> Option<&str> {
+        if self.path != AUTH_CONFIG || !self.error.message.starts_with(MISSING_AUTH_ENV) {
+            return None;
+        }
+        self.error.message.strip_prefix("Uncaught Error: ")
+    }
+}
+
 fn flag(obj: &Object<'_>, name: &str) -> bool {
     obj.get::<_, Value>(name)
         .ok()
@@ -222,6 +238,30 @@ fn default_json(
     Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
+/// Builds the error of a module that failed in the import phase.
+type Fail<'a> = &'a dyn Fn(&str, &JsContext, rquickjs::Error) -> AnalyzeError;
+
+/// Evaluates `auth.config.js` and returns its default export; reading an
+/// environment variable that is not set throws instead of giving undefined.
+fn auth_config_json(
+    ctx: &Ctx<'_>,
+    jsctx: &mut JsContext,
+    fail: Fail<'_>,
+) -> Result<Option<JsonValue>, AnalyzeError> {
+    let path = AUTH_CONFIG;
+    let strict = hook(ctx, &jsctx.hooks.set_strict_env).and_then(|f| f.call::<_, ()>((true,)));
+    let evaluated = strict
+        .and_then(|()| default_json(ctx, jsctx, path, false))
+        .map_err(|e| fail(path, jsctx, e));
+    hook(ctx, &jsctx.hooks.set_strict_env)
+        .and_then(|f| f.call::<_, ()>((false,)))
+        .map_err(|e| fail(path, jsctx, e))?;
+    evaluated
+}
+
+/// The module holding the deployment's auth providers.
+const AUTH_CONFIG: &str = "auth.config.js";
+
 impl Runtime {
     /// Evaluates every module of `module_set` (with `env` as `process.env`)
     /// and describes what it registers.
@@ -230,6 +270,52 @@ impl Runtime {
         module_set: &Arc<ModuleSet>,
         env: &Arc<BTreeMap<String, String>>,
     ) -> Result<Analysis, AnalyzeError> {
+        let paths: BTreeSet<String> = module_set.paths().map(str::to_string).collect();
+        self.in_import_phase(module_set, env, |ctx, jsctx, fail| {
+            let mut analysis = Analysis::default();
+            for path in &paths {
+                match path.as_str() {
+                    p if p.starts_with("_deps/") => {}
+                    "schema.js" => {
+                        analysis.schema = default_json(ctx, jsctx, path, true)
+                            .map_err(|e| fail(path, jsctx, e))?;
+                    }
+                    AUTH_CONFIG => analysis.auth_config = auth_config_json(ctx, jsctx, fail)?,
+                    _ => {
+                        let module =
+                            analyze_module(ctx, jsctx, path).map_err(|e| fail(path, jsctx, e))?;
+                        analysis.modules.insert(path.clone(), module);
+                    }
+                }
+            }
+            Ok(analysis)
+        })
+    }
+
+    /// Evaluates only `auth.config.js` (`None` without one) with `env` as
+    /// `process.env`: what a change of environment variables does to the
+    /// auth providers.
+    pub fn evaluate_auth_config(
+        &self,
+        module_set: &Arc<ModuleSet>,
+        env: &Arc<BTreeMap<String, String>>,
+    ) -> Result<Option<JsonValue>, AnalyzeError> {
+        if !module_set.contains(AUTH_CONFIG) {
+            return Ok(None);
+        }
+        self.in_import_phase(module_set, env, |ctx, jsctx, fail| {
+            auth_config_json(ctx, jsctx, fail)
+        })
+    }
+
+    /// Runs `f` in a fresh context set up as for a push: `env` installed,
+    /// the push's seeded randomness and clock, the analysis time limit.
+    fn in_import_phase<T>(
+        &self,
+        module_set: &Arc<ModuleSet>,
+        env: &Arc<BTreeMap<String, String>>,
+        f: impl FnOnce(&Ctx<'_>, &mut JsContext, Fail<'_>) -> Result<T, AnalyzeError>,
+    ) -> Result<T, AnalyzeError> {
         let engine_error = |message: String| AnalyzeError {
             path: String::new(),
             error: JsError::from_message(message),
@@ -247,7 +333,6 @@ impl Runtime {
         );
         let _entered = engine.enter(module_set, Some(Instant::now() + ANALYZE_TIMEOUT));
         let context = jsctx.context.clone();
-        let paths: BTreeSet<String> = module_set.paths().map(str::to_string).collect();
         let result = context.with(|ctx| {
             let fail = |path: &str, jsctx: &JsContext, e: rquickjs::Error| AnalyzeError {
                 path: path.to_string(),
@@ -263,27 +348,9 @@ impl Runtime {
                 true,
             )
             .map_err(|e| fail("", &jsctx, e))?;
-            let mut analysis = Analysis::default();
-            for path in &paths {
-                match path.as_str() {
-                    p if p.starts_with("_deps/") => {}
-                    "schema.js" => {
-                        analysis.schema = default_json(&ctx, &mut jsctx, path, true)
-                            .map_err(|e| fail(path, &jsctx, e))?;
-                    }
-                    "auth.config.js" => {
-                        analysis.auth_config = default_json(&ctx, &mut jsctx, path, false)
-                            .map_err(|e| fail(path, &jsctx, e))?;
-                    }
-                    _ => {
-                        let module = analyze_module(&ctx, &mut jsctx, path)
-                            .map_err(|e| fail(path, &jsctx, e))?;
-                        analysis.modules.insert(path.clone(), module);
-                    }
-                }
-            }
+            let result = f(&ctx, &mut jsctx, &fail);
             let _ = hook(&ctx, &jsctx.hooks.clear_timers).and_then(|f| f.call::<_, ()>(()));
-            Ok(analysis)
+            result
         });
         engine.alloc.set_limit(limit);
         if engine.take_interrupted() {

@@ -63,6 +63,8 @@ pub(crate) fn builtin_bytecode(name: &str) -> Result<&'static [u8], String> {
 pub(crate) struct Hooks {
     pub(crate) reset: Persistent<Function<'static>>,
     pub(crate) set_env: Persistent<Function<'static>>,
+    /// `setStrictEnv(on)`: reading an unset variable throws while on.
+    pub(crate) set_strict_env: Persistent<Function<'static>>,
     pub(crate) settle: Persistent<Function<'static>>,
     pub(crate) clear_pending: Persistent<Function<'static>>,
     pub(crate) describe_error: Persistent<Function<'static>>,
@@ -229,6 +231,7 @@ pub(crate) fn install(ctx: &Ctx<'_>, shared: &Rc<ExecShared>) -> rquickjs::Resul
     Ok(Hooks {
         reset: hook("reset")?,
         set_env: hook("setEnv")?,
+        set_strict_env: hook("setStrictEnv")?,
         settle: hook("settle")?,
         clear_pending: hook("clearPending")?,
         describe_error: hook("describeError")?,

@@ -95,6 +95,24 @@ export function reset(a, b, c, d, nowMs, frozen) {
   resetDeterminism(a, b, c, d, nowMs, frozen);
 }
 
+// While auth.config.js is evaluated, reading a variable that is not set
+// throws (Convex's AuthConfigMissingEnvironmentVariable) instead of
+// yielding undefined.
+const strictEnv = new Proxy(env, {
+  get(target, name, receiver) {
+    if (typeof name === "string" && !Reflect.has(target, name)) {
+      throw new Error(
+        `Environment variable ${name} is used in auth config file but its value was not set`,
+      );
+    }
+    return Reflect.get(target, name, receiver);
+  },
+});
+
+export function setStrictEnv(on) {
+  g.process.env = on ? strictEnv : env;
+}
+
 export function setEnv(json) {
   const vars = JSON.parse(json);
   for (const key of Object.keys(env)) delete env[key];
