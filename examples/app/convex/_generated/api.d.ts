@@ -15,6 +15,7 @@ import type * as diagnostics from "../diagnostics.js";
 import type * as http from "../http.js";
 import type * as messages from "../messages.js";
 import type * as reused from "../reused.js";
+import type * as users from "../users.js";
 
 import type {
   ApiFromModules,
@@ -30,6 +31,7 @@ declare const fullApi: ApiFromModules<{
   http: typeof http;
   messages: typeof messages;
   reused: typeof reused;
+  users: typeof users;
 }>;
 
 /**
