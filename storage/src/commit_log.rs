@@ -16,7 +16,6 @@ use crate::error::{Result, StorageError};
 use crate::id::{DocumentId, InternalId, TableNumber};
 use crate::keys;
 use crate::mvcc;
-use crate::persistence::Direction;
 use crate::Timestamp;
 
 /// Where a snapshot walk stopped: the table, and the last id returned in it.
@@ -115,27 +114,19 @@ impl Database {
                 _ => Vec::new(),
             };
             let mut full = false;
-            mvcc::scan(
-                p,
-                by_id.id,
-                &start,
-                None,
-                snapshot_ts,
-                Direction::Forward,
-                |row| {
-                    if rows.len() >= limit {
-                        full = true;
-                        return Ok(false);
-                    }
-                    let document = Document::decode(row.document.unwrap_or_default())?;
-                    rows.push(SnapshotRow {
-                        table: table.clone(),
-                        ts: row.ts,
-                        document,
-                    });
-                    Ok(true)
-                },
-            )?;
+            mvcc::walk(p, by_id.id, &start, snapshot_ts, |row| {
+                if rows.len() >= limit {
+                    full = true;
+                    return Ok(false);
+                }
+                let document = Document::decode(row.document.unwrap_or_default())?;
+                rows.push(SnapshotRow {
+                    table: table.clone(),
+                    ts: row.ts,
+                    document,
+                });
+                Ok(true)
+            })?;
             let next = if full {
                 rows.last().map(|r| SnapshotCursor {
                     table: r.document.id.table,
@@ -186,7 +177,7 @@ impl Database {
         let mut rows = Vec::new();
         let mut last_ts = after_ts;
         let mut has_more = false;
-        let mut cur = self.persistence().scan(&start, &end, Direction::Forward)?;
+        let mut cur = self.persistence().scan_bulk(&start, &end)?;
         while cur.valid() {
             let (ts, table, internal) = keys::parse_log_key(cur.key())
                 .ok_or_else(|| StorageError::Corrupt("bad log key".into()))?;

@@ -6,7 +6,7 @@
 use crate::document::IndexEntry;
 use crate::error::{Result, StorageError};
 use crate::keys::{self, IndexId};
-use crate::persistence::{Direction, Persistence};
+use crate::persistence::{Direction, KvCursor, Persistence};
 use crate::Timestamp;
 
 /// A visible index row: the index key, the revision timestamp and (for
@@ -26,8 +26,32 @@ pub fn scan(
     end: Option<&[u8]>,
     read_ts: Timestamp,
     direction: Direction,
-    mut visit: impl FnMut(Row<'_>) -> Result<bool>,
+    visit: impl FnMut(Row<'_>) -> Result<bool>,
 ) -> Result<()> {
+    let Some((lower, upper)) = bounds(index, start, end) else {
+        return Ok(());
+    };
+    let cur = p.scan(&lower, &upper, direction)?;
+    visit_rows(cur, read_ts, direction, visit)
+}
+
+/// [`scan`] forward as a bulk walk ([`Persistence::scan_bulk`]).
+pub fn walk(
+    p: &dyn Persistence,
+    index: IndexId,
+    start: &[u8],
+    read_ts: Timestamp,
+    visit: impl FnMut(Row<'_>) -> Result<bool>,
+) -> Result<()> {
+    let Some((lower, upper)) = bounds(index, start, None) else {
+        return Ok(());
+    };
+    let cur = p.scan_bulk(&lower, &upper)?;
+    visit_rows(cur, read_ts, Direction::Forward, visit)
+}
+
+/// The raw key range of index keys in `[start, end)`; `None` when empty.
+fn bounds(index: IndexId, start: &[u8], end: Option<&[u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
     let prefix = keys::index_prefix(index);
     let mut lower = prefix.clone();
     lower.extend_from_slice(start);
@@ -39,10 +63,15 @@ pub fn scan(
         }
         None => keys::prefix_successor(&prefix).unwrap_or_else(|| vec![0xFF; 6]),
     };
-    if lower >= upper {
-        return Ok(());
-    }
-    let mut cur = p.scan(&lower, &upper, direction)?;
+    (lower < upper).then_some((lower, upper))
+}
+
+fn visit_rows(
+    mut cur: Box<dyn KvCursor + '_>,
+    read_ts: Timestamp,
+    direction: Direction,
+    mut visit: impl FnMut(Row<'_>) -> Result<bool>,
+) -> Result<()> {
     match direction {
         Direction::Forward => {
             // The key whose visible revision was already decided.

@@ -77,5 +77,11 @@ pub trait Persistence: Send + Sync + 'static {
         end: &[u8],
         direction: Direction,
     ) -> Result<Box<dyn KvCursor + 'a>>;
+    /// [`Persistence::scan`] for a one-pass walk over much data (export's
+    /// snapshot and delta walks): what it reads should not displace the
+    /// cached working set of point reads.
+    fn scan_bulk<'a>(&'a self, start: &[u8], end: &[u8]) -> Result<Box<dyn KvCursor + 'a>> {
+        self.scan(start, end, Direction::Forward)
+    }
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<()>;
 }

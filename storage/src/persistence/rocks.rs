@@ -88,6 +88,23 @@ impl Persistence for RocksPersistence {
         Ok(Box::new(RocksCursor { it, direction }))
     }
 
+    fn scan_bulk<'a>(&'a self, start: &[u8], end: &[u8]) -> Result<Box<dyn KvCursor + 'a>> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(start.to_vec());
+        ro.set_iterate_upper_bound(end.to_vec());
+        // Walked blocks stay out of the block cache: its memory stays flat
+        // however large the walk. (RocksDB's automatic read-ahead of
+        // sequential iterators suits pages of a walk better than a fixed
+        // read-ahead, which each page would pay in full.)
+        ro.fill_cache(false);
+        let mut it = self.db.raw_iterator_opt(ro);
+        it.seek_to_first();
+        Ok(Box::new(RocksCursor {
+            it,
+            direction: Direction::Forward,
+        }))
+    }
+
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
         let mut wb = rocksdb::WriteBatch::default();
         for (k, v) in batch.ops {
