@@ -4,25 +4,9 @@
 
 mod common;
 
-use common::app::{deploy, require_node_modules, scratch_app};
+use common::app::{call_admin, deploy, require_node_modules, scratch_app};
 use common::Server;
-use serde_json::{json, Value};
-
-fn admin_query(server: &Server, path: &str) -> Value {
-    let reply = server.post(
-        "/api/query",
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", &server.admin_auth()),
-        ],
-        json!({"path": path, "args": {}, "format": "json"})
-            .to_string()
-            .as_bytes(),
-    );
-    let body = reply.json();
-    assert_eq!(body["status"], "success", "{path}: {body}");
-    body["value"].clone()
-}
+use serde_json::json;
 
 #[test]
 fn strict_mode_gives_each_call_a_fresh_context() {
@@ -31,7 +15,11 @@ fn strict_mode_gives_each_call_a_fresh_context() {
     let server = Server::start_with(&["--context-mode", "strict", "--query-cache-mib", "0"]);
     let app = scratch_app();
     deploy(&server, app.path());
-    let count = |path: &str| admin_query(&server, path).as_f64().expect("a count");
+    let count = |path: &str| {
+        call_admin(&server, "query", path, json!({}))
+            .as_f64()
+            .expect("a count")
+    };
     let fresh: Vec<f64> = (0..5).map(|_| count("diagnostics:moduleCalls")).collect();
     assert_eq!(fresh, vec![1.0; 5], "module state leaked between calls");
     let reused: Vec<f64> = (0..5).map(|_| count("reused:count")).collect();

@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine;
-use common::app::{call, deploy, require_node_modules, scratch_app};
+use common::app::{call, call_with_auth, deploy, require_node_modules, scratch_app};
 use common::Server;
 use serde_json::{json, Value};
 
@@ -109,22 +109,6 @@ fn repeated_queries_hit_until_what_they_read_changes() {
     assert_eq!(counter()["name"], "c");
 }
 
-fn admin_call(server: &Server, auth: &str, path: &str, args: Value) -> Value {
-    let reply = server.post(
-        "/api/query",
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", auth),
-        ],
-        json!({"path": path, "args": args, "format": "json"})
-            .to_string()
-            .as_bytes(),
-    );
-    let body = reply.json();
-    assert_eq!(body["status"], "success", "{path}: {body}");
-    body["value"].clone()
-}
-
 #[test]
 fn identities_environment_and_pushes_are_part_of_the_key() {
     require_node_modules();
@@ -139,7 +123,7 @@ fn identities_environment_and_pushes_are_part_of_the_key() {
     };
     for _ in 0..2 {
         for subject in ["alice", "bob"] {
-            let me = admin_call(&server, &acting_as(subject), "users:me", json!({}));
+            let me = call_with_auth(&server, &acting_as(subject), "query", "users:me", json!({}));
             assert_eq!(me["subject"], subject, "{me}");
         }
     }
@@ -151,9 +135,10 @@ fn identities_environment_and_pushes_are_part_of_the_key() {
 
     let admin = server.admin_auth();
     let env = || {
-        admin_call(
+        call_with_auth(
             &server,
             &admin,
+            "query",
             "diagnostics:env",
             json!({"name": "GREETING"}),
         )

@@ -27,15 +27,26 @@ pub async fn evaluate(
         .await
         .map_err(|e| ApiError::overloaded("Overloaded", e.to_string()))?;
     let config = evaluated.map_err(|e| error(&e))?;
-    crate::auth::AuthProvider::parse_config(config.as_ref())
-        .map_err(|e| ApiError::bad_request(e.code(), format!("Invalid auth.config.js: {e}")))?;
+    check_providers(config.as_ref())?;
     Ok(config)
+}
+
+/// Refuses an evaluated auth config whose providers are invalid.
+pub fn check_providers(config: Option<&JsonValue>) -> Result<(), ApiError> {
+    crate::auth::AuthProvider::parse_config(config)
+        .map(drop)
+        .map_err(|e| ApiError::bad_request(e.code(), format!("Invalid auth.config.js: {e}")))
 }
 
 /// Convex's error for an `auth.config.js` that failed to evaluate.
 fn error(e: &AnalyzeError) -> ApiError {
-    match e.missing_auth_environment_variable() {
-        Some(message) => ApiError::bad_request("AuthConfigMissingEnvironmentVariable", message),
-        None => ApiError::bad_request("InvalidAuthConfig", format!("Invalid auth.config.js: {e}")),
-    }
+    missing_variable(e).unwrap_or_else(|| {
+        ApiError::bad_request("InvalidAuthConfig", format!("Invalid auth.config.js: {e}"))
+    })
+}
+
+/// `AuthConfigMissingEnvironmentVariable`, if that is why analysis failed.
+pub fn missing_variable(e: &AnalyzeError) -> Option<ApiError> {
+    e.missing_auth_environment_variable()
+        .map(|message| ApiError::bad_request("AuthConfigMissingEnvironmentVariable", message))
 }

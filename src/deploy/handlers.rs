@@ -149,12 +149,7 @@ async fn analyze(
         .run(move |runtime| {
             let modules = ModuleSet::compile_with(sources, phase).map_err(|e| invalid(&e))?;
             let analysis = runtime.analyze(&modules, &env).map_err(|e| {
-                match e.missing_auth_environment_variable() {
-                    Some(message) => {
-                        ApiError::bad_request("AuthConfigMissingEnvironmentVariable", message)
-                    }
-                    None => invalid(&e),
-                }
+                super::auth_config::missing_variable(&e).unwrap_or_else(|| invalid(&e))
             })?;
             Ok::<_, ApiError>((modules, analysis))
         })
@@ -163,8 +158,7 @@ async fn analyze(
     let (modules, analysis) = result?;
     record.schema = analysis.schema.clone();
     record.auth_config = analysis.auth_config.clone();
-    crate::auth::AuthProvider::parse_config(record.auth_config.as_ref())
-        .map_err(|e| ApiError::bad_request(e.code(), format!("Invalid auth.config.js: {e}")))?;
+    super::auth_config::check_providers(record.auth_config.as_ref())?;
     record.functions = analysis
         .modules
         .iter()

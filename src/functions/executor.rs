@@ -223,7 +223,9 @@ impl RuntimeExecutor {
                 let outcome = self.run_mutation(active.clone(), request).await?;
                 self.finish(&call, udf_type, started, outcome, false)
             }
-            udf_runtime::UdfType::Query if ts.is_none() => {
+            udf_runtime::UdfType::Query
+                if ts.is_none() && self.deployment.query_cache.enabled() =>
+            {
                 self.run_latest_query(&call, active, request, started).await
             }
             _ => {

@@ -96,9 +96,11 @@ pub fn call(server: &Server, kind: &str, path: &str, args: serde_json::Value) ->
     body["value"].clone()
 }
 
-/// [`call`] with the admin key (internal functions allowed).
-pub fn call_admin(
+/// [`call`] with an `Authorization` header (`Convex <admin key>`, acting
+/// as a user, or a `Bearer` token); asserts success and returns `value`.
+pub fn call_with_auth(
     server: &Server,
+    auth: &str,
     kind: &str,
     path: &str,
     args: serde_json::Value,
@@ -107,7 +109,7 @@ pub fn call_admin(
         &format!("/api/{kind}"),
         &[
             ("Content-Type", "application/json"),
-            ("Authorization", &server.admin_auth()),
+            ("Authorization", auth),
         ],
         serde_json::json!({"path": path, "args": args, "format": "json"})
             .to_string()
@@ -116,6 +118,16 @@ pub fn call_admin(
     let body = reply.json();
     assert_eq!(body["status"], "success", "{kind} {path}: {body}");
     body["value"].clone()
+}
+
+/// [`call`] with the admin key (internal functions allowed).
+pub fn call_admin(
+    server: &Server,
+    kind: &str,
+    path: &str,
+    args: serde_json::Value,
+) -> serde_json::Value {
+    call_with_auth(server, &server.admin_auth(), kind, path, args)
 }
 
 /// A program in a venv under `~/.cache` that `.ci/run` creates, or the
