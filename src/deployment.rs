@@ -21,6 +21,7 @@ use crate::export::table_shapes::TableShapes;
 use crate::functions::document_validators::DocumentValidators;
 use crate::functions::logs::FunctionLogs;
 use crate::functions::query_cache::QueryCache;
+use crate::functions::schema_gate::{ClosedGate, SchemaGate};
 use crate::functions::workers::Workers;
 use crate::import::primary_key::PrimaryKeyBuilds;
 
@@ -119,8 +120,6 @@ pub struct ActivePush {
     /// Unique to this set of providers (a push, a rollback or an environment
     /// change installs a new one): token verifications are cached per version.
     pub auth_version: u64,
-    /// Its schema's document validators (checked at push time).
-    pub document_validators: DocumentValidators,
 }
 
 impl ActivePush {
@@ -130,19 +129,21 @@ impl ActivePush {
                 tracing::warn!(push = record.id, error = %e, "stored auth config is invalid: no user tokens are accepted");
                 Vec::new()
             });
-        let document_validators = DocumentValidators::from_schema(record.schema.as_ref())
-            .unwrap_or_else(|e| {
-                tracing::warn!(push = record.id, error = %e, "stored schema is invalid: writes are not validated");
-                DocumentValidators::default()
-            });
         Self {
             record,
             modules,
             auth_providers,
             auth_version: AUTH_VERSIONS.fetch_add(1, Ordering::Relaxed),
-            document_validators,
         }
     }
+}
+
+/// The document validators of a stored push's schema.
+fn stored_validators(record: &PushRecord) -> DocumentValidators {
+    DocumentValidators::from_schema(record.schema.as_ref()).unwrap_or_else(|e| {
+        tracing::warn!(push = record.id, error = %e, "stored schema is invalid: writes are not validated");
+        DocumentValidators::default()
+    })
 }
 
 pub struct Deployment {
@@ -160,6 +161,9 @@ pub struct Deployment {
     /// Results of queries at the latest timestamp, with their read sets;
     /// cleared by a push and by environment changes.
     pub query_cache: QueryCache,
+    /// The active schema's validators, which every write is checked
+    /// against, and the gate a push closes to swap them.
+    pub schema_gate: Arc<SchemaGate>,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
     env: RwLock<Arc<BTreeMap<String, String>>>,
@@ -211,7 +215,7 @@ impl Deployment {
         let http = reqwest::Client::builder()
             .user_agent(concat!("basalt/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let deployment = Self {
+        let mut deployment = Self {
             name: name.to_string(),
             db,
             workers,
@@ -220,6 +224,7 @@ impl Deployment {
             auth: Authenticator::new(http),
             logs: FunctionLogs::default(),
             query_cache: QueryCache::new(query_cache_bytes),
+            schema_gate: SchemaGate::new(DocumentValidators::default()),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
             env: RwLock::new(Arc::new(env)),
@@ -227,6 +232,7 @@ impl Deployment {
         if let Some(record) = deployment.load_current()? {
             let modules = ModuleSet::compile_with(record.module_sources(), record.import_phase())
                 .map_err(|e| DeploymentError::BadPush(e.to_string()))?;
+            deployment.schema_gate = SchemaGate::new(stored_validators(&record));
             *deployment.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
         }
         Ok(deployment)
@@ -325,12 +331,15 @@ impl Deployment {
         Ok(self.push_history()?.last().map_or(1, |l| l + 1))
     }
 
-    /// Stores a push and makes it the active one. The record is durable
-    /// before `CURRENT` points at it, so a crash leaves either push serving.
+    /// Stores a push and makes it the active one, its schema the one writes
+    /// are checked against once `gate` (this deployment's, closed) reopens.
+    /// The record is durable before `CURRENT` points at it, so a crash
+    /// leaves either push serving.
     pub fn activate(
         &self,
         record: PushRecord,
         modules: Arc<ModuleSet>,
+        gate: &ClosedGate,
     ) -> Result<(), DeploymentError> {
         let bytes =
             serde_json::to_vec(&record).map_err(|e| DeploymentError::BadPush(e.to_string()))?;
@@ -339,6 +348,7 @@ impl Deployment {
             &self.dir.join("pushes").join(CURRENT),
             record.id.to_string().as_bytes(),
         )?;
+        gate.set_validators(stored_validators(&record));
         *self.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
         self.query_cache.clear();
         Ok(())

@@ -283,6 +283,12 @@ pub async fn wait_for_schema(
     let deadline = Instant::now() + Duration::from_millis(timeout);
     loop {
         let s = push.job.state.lock().clone();
+        if s == SchemaState::Complete {
+            // Writes since the validation snapshot can still fail the push.
+            let (job, deployment) = (push.job.clone(), state.deployment.clone());
+            let _ = tokio::task::spawn_blocking(move || job.catch_up(&deployment.db)).await;
+            return Ok(Json(push.job.state.lock().to_json()));
+        }
         if !matches!(s, SchemaState::InProgress { .. }) || Instant::now() >= deadline {
             return Ok(Json(s.to_json()));
         }
@@ -327,7 +333,13 @@ pub async fn finish_push(
         }
     }
     let _installing = state.pushes.install.lock().await;
-    let previous = install(&state, push.record.clone(), push.modules.clone())?;
+    let previous = install(
+        &state,
+        push.record.clone(),
+        push.modules.clone(),
+        push.job.clone(),
+    )
+    .await?;
     state.pushes.pending.lock().remove(&id);
     Ok(Json(finish_push_diff(
         previous.as_ref(),
@@ -336,33 +348,59 @@ pub async fn finish_push(
     )))
 }
 
+/// Catch-up passes run with writes flowing before the gate closes; the
+/// last one, with the gate closed, then has little left to read.
+const CATCH_UP_PASSES: usize = 16;
+
 /// Makes `record` the serving push and drops the live indexes its schema
 /// does not declare (computed now, so a push or rollback finished in the
 /// meantime cannot leave a stale index behind). Returns the push it
 /// replaced. The caller holds `PushSessions::install`.
-pub(super) fn install(
+///
+/// Writes committed since `job` validated its snapshot are checked against
+/// the new schema first; the last check and the switch happen with the
+/// schema gate closed, so no write checked against the old schema commits
+/// after the new one serves. A write that does not match fails the push
+/// and leaves the previous one serving.
+pub(super) async fn install(
     state: &AppState,
     record: PushRecord,
     modules: Arc<ModuleSet>,
+    job: Arc<SchemaJob>,
 ) -> Result<Option<PushRecord>, ApiError> {
-    let previous = state.deployment.active().map(|a| a.record.clone());
-    let wanted = schema_indexes(record.schema.as_ref());
-    state
-        .deployment
-        .activate(record, modules)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let db = &state.deployment.db;
-    for ix in IndexDiff::between(&live_indexes(db), &wanted).removed {
-        let redefined = wanted
-            .iter()
-            .any(|w| w.table == ix.table && w.name == ix.name);
-        if !redefined {
-            if let Err(e) = db.drop_index(&ix.table, &ix.name) {
-                tracing::warn!(error = %e, index = %format!("{}.{}", ix.table, ix.name), "dropping a removed index failed");
+    let deployment = state.deployment.clone();
+    tokio::task::spawn_blocking(move || {
+        let failed = |(error, _): (String, Option<String>)| {
+            ApiError::bad_request("SchemaValidationFailed", error)
+        };
+        let db = &deployment.db;
+        for _ in 0..CATCH_UP_PASSES {
+            if job.catch_up(db).map_err(failed)? {
+                break;
             }
         }
-    }
-    Ok(previous)
+        let gate = deployment.schema_gate.close();
+        while !job.catch_up(db).map_err(failed)? {}
+        let previous = deployment.active().map(|a| a.record.clone());
+        let wanted = schema_indexes(record.schema.as_ref());
+        deployment
+            .activate(record, modules, &gate)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        drop(gate);
+        for ix in IndexDiff::between(&live_indexes(db), &wanted).removed {
+            let redefined = wanted
+                .iter()
+                .any(|w| w.table == ix.table && w.name == ix.name);
+            if !redefined {
+                if let Err(e) = db.drop_index(&ix.table, &ix.name) {
+                    tracing::warn!(error = %e, index = %format!("{}.{}", ix.table, ix.name), "dropping a removed index failed");
+                }
+            }
+        }
+        Ok(previous)
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 pub async fn report_push_completed(

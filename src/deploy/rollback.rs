@@ -138,7 +138,7 @@ pub async fn rollback(
     record.id = state.pushes.allocate_id(stored_next);
     record.restored_from = Some(target);
     let id = record.id;
-    install(&state, record, modules)?;
+    install(&state, record, modules, job).await?;
     tracing::info!(push = id, restored_from = target, "rolled back");
     Ok(Json(json!({
         "pushId": id,

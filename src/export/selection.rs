@@ -186,9 +186,15 @@ fn inclusion_of(j: &Json) -> Option<Inclusion> {
     }
 }
 
+/// The `_other` of one level. Convex's selection type requires it at every
+/// level (its handler, on a selection it cannot read, silently exports
+/// everything; here a missing `_other` is a clear error instead, so a
+/// caller's exclusions are never ignored).
 fn other(o: &serde_json::Map<String, Json>, where_: &str) -> Result<Inclusion, ApiError> {
     match o.get("_other") {
-        None => Ok(Inclusion::Excluded),
+        None => Err(bad(format!(
+            "{where_}._other is required: \"included\" or \"excluded\""
+        ))),
         Some(v) => inclusion_of(v).ok_or_else(|| {
             bad(format!(
                 "{where_}._other must be \"included\" or \"excluded\""
@@ -245,7 +251,24 @@ mod tests {
         assert!(s.includes_column("users", "name"));
         assert!(!s.includes_column("users", "ssn"));
         assert!(s.filters_columns("users") && !s.filters_columns("posts"));
-        assert!(Selection::parse(&json!({"": {"t": 3}})).is_err());
+        assert!(Selection::parse(
+            &json!({"_other": "excluded", "": {"_other": "excluded", "t": 3}})
+        )
+        .is_err());
+        assert!(Selection::parse(&json!([1])).is_err());
+    }
+
+    #[test]
+    fn other_is_required_at_every_level() {
+        let missing = [
+            json!({"": "included"}),
+            json!({"_other": "excluded", "": {"t": "included"}}),
+            json!({"_other": "excluded", "": {"_other": "excluded", "t": {"ssn": "excluded"}}}),
+        ];
+        for selection in missing {
+            let err = Selection::parse(&selection).expect_err("missing _other");
+            assert!(err.to_string().contains("_other is required"), "{err}");
+        }
         assert!(Selection::parse(&json!([1])).is_err());
     }
 }

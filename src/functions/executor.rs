@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::Value as JsonValue;
 use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
 
+use super::document_validators::DocumentValidators;
 use super::query_cache::{CacheKey, CachedResult};
 use super::run::{
     commit_mutation, execute_mutation, occ_message, retry_delay, run_action, run_query,
@@ -151,14 +152,17 @@ impl RuntimeExecutor {
     {
         let db = self.deployment.db.clone();
         let outbound = self.outbound.clone();
+        let gate = self.deployment.schema_gate.clone();
         self.deployment
             .workers
             .run(move |runtime| {
+                let no_writes = DocumentValidators::default();
                 let target = Target {
                     db: &db,
                     modules: &active.modules,
                     outbound: &outbound,
-                    schema: &active.document_validators,
+                    schema: &no_writes,
+                    schema_gate: &gate,
                 };
                 f(runtime, &target)
             })
@@ -180,14 +184,18 @@ impl RuntimeExecutor {
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
             let req = request.clone();
-            let (outcome, tx) = self
+            let run = self
                 .on_worker(active.clone(), move |runtime, target| {
                     execute_mutation(runtime, target, &req)
                 })
                 .await?;
-            let decision = tokio::task::spawn_blocking(move || commit_mutation(outcome, tx))
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))?;
+            let decision = tokio::task::spawn_blocking(move || {
+                let decision = commit_mutation(run.outcome, run.tx);
+                drop(run.pass);
+                decision
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
             match decision {
                 CommitDecision::Done(outcome) => return Ok(outcome),
                 CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),

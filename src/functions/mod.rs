@@ -8,5 +8,6 @@ pub mod logs;
 pub mod outbound;
 pub mod query_cache;
 pub mod run;
+pub mod schema_gate;
 pub mod storage_host;
 pub mod workers;

@@ -16,6 +16,7 @@ use udf_runtime::{
 
 use super::document_validators::DocumentValidators;
 use super::outbound::Outbound;
+use super::schema_gate::{SchemaGate, WritePass};
 use super::storage_host::{host_error, StorageHost};
 
 /// Re-executions of a mutation after an OCC conflict (Convex: 4).
@@ -32,12 +33,16 @@ pub enum RunError {
     Storage(StorageError),
 }
 
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     pub db: &'a Database,
     pub modules: &'a Arc<ModuleSet>,
     pub outbound: &'a Outbound,
-    /// The active schema's document validators, checked on every write.
+    /// The validators writes are checked against: those of the
+    /// [`WritePass`] a mutation holds (none for queries and actions).
     pub schema: &'a DocumentValidators,
+    /// Where a mutation gets its pass.
+    pub schema_gate: &'a Arc<SchemaGate>,
 }
 
 /// A query's outcome with the snapshot it ran at and what it read there.
@@ -80,6 +85,14 @@ pub fn run_query_recorded(
     })
 }
 
+/// A mutation executed and not yet committed.
+pub struct ExecutedMutation {
+    pub outcome: ExecuteOutcome,
+    pub tx: storage::Transaction,
+    /// Held until the commit returned (see [`SchemaGate`]).
+    pub pass: WritePass,
+}
+
 /// Executes a mutation without committing: the caller commits the returned
 /// transaction (off the worker thread, so the worker is free for the next
 /// function while the commit waits for its group's fsync).
@@ -87,13 +100,18 @@ pub fn execute_mutation(
     runtime: &Runtime,
     target: &Target<'_>,
     request: &ExecuteRequest,
-) -> (ExecuteOutcome, storage::Transaction) {
+) -> ExecutedMutation {
+    let pass = target.schema_gate.enter();
+    let target = Target {
+        schema: &pass.validators,
+        ..*target
+    };
     let mut tx = target.db.begin();
     let outcome = {
-        let mut host = StorageHost::new(&mut tx, UdfType::Mutation, runtime, target, request, 0);
+        let mut host = StorageHost::new(&mut tx, UdfType::Mutation, runtime, &target, request, 0);
         runtime.execute(target.modules, request, &mut host)
     };
-    (outcome, tx)
+    ExecutedMutation { outcome, tx, pass }
 }
 
 /// What a mutation's commit attempt decided.
@@ -139,8 +157,10 @@ pub fn run_mutation(
         if attempt > 0 {
             std::thread::sleep(retry_delay(attempt));
         }
-        let (outcome, tx) = execute_mutation(runtime, target, request);
-        match commit_mutation(outcome, tx) {
+        let run = execute_mutation(runtime, target, request);
+        let decision = commit_mutation(run.outcome, run.tx);
+        drop(run.pass);
+        match decision {
             CommitDecision::Done(outcome) => return Ok(outcome),
             CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),
             CommitDecision::Failed(e) => return Err(e),
