@@ -17,6 +17,10 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::json;
 use udf_runtime::{ContextMode, UdfType};
 
+// The server's allocator (src/main.rs), so figures match what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU time of the current thread, in nanoseconds.
 fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {
