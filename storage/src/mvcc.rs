@@ -6,7 +6,7 @@
 use crate::document::IndexEntry;
 use crate::error::{Result, StorageError};
 use crate::keys::{self, IndexId};
-use crate::persistence::{Direction, KvCursor, Persistence};
+use crate::persistence::{Direction, KvCursor, KvReader, Persistence};
 use crate::Timestamp;
 
 /// A visible index row: the index key, the revision timestamp and (for
@@ -143,28 +143,36 @@ fn split(full: &[u8]) -> Result<(&[u8], Timestamp)> {
         .ok_or_else(|| StorageError::Corrupt("short index entry key".into()))
 }
 
-/// The visible revision of exactly `key` in `index` at `read_ts`:
-/// `(revision ts, by_id document bytes)`.
-pub fn get(
-    p: &dyn Persistence,
+/// The visible revision of exactly `key` in `index` at `read_ts`, passed to
+/// `decode` as (revision ts, by_id document bytes) while the bytes are
+/// borrowed from the store. `reader` must have been created after every
+/// commit at or before `read_ts` was written.
+pub fn get<T>(
+    reader: &mut dyn KvReader,
     index: IndexId,
     key: &[u8],
     read_ts: Timestamp,
-) -> Result<Option<(Timestamp, Vec<u8>)>> {
+    decode: impl FnOnce(Timestamp, &[u8]) -> Result<T>,
+) -> Result<Option<T>> {
     let lower = keys::index_entry_key(index, key, read_ts);
-    let mut key_prefix = keys::index_prefix(index);
-    key_prefix.extend_from_slice(key);
-    let Some(upper) = keys::prefix_successor(&key_prefix) else {
+    // Revisions of exactly `key` start with `lower` minus its 8 ts bytes.
+    let Some(upper) = keys::prefix_successor(&lower[..lower.len() - 8]) else {
         return Ok(None);
     };
-    let cur = p.scan(&lower, &upper, Direction::Forward)?;
-    if !cur.valid() {
-        cur.status()?;
-        return Ok(None);
-    }
-    let (_, ts) = split(cur.key())?;
-    match IndexEntry::decode(cur.value())? {
-        IndexEntry::Live { document } => Ok(Some((ts, document.unwrap_or_default().to_vec()))),
-        IndexEntry::Tombstone => Ok(None),
-    }
+    let mut decode = Some(decode);
+    let mut found = None;
+    reader.seek_first(&lower, &upper, &mut |k, v| {
+        let (entry_key, ts) = split(k)?;
+        if entry_key != key {
+            // A longer key with `key` as its prefix: `key` has no revision.
+            return Ok(());
+        }
+        if let IndexEntry::Live { document } = IndexEntry::decode(v)? {
+            if let Some(decode) = decode.take() {
+                found = Some(decode(ts, document.unwrap_or_default())?);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }

@@ -16,6 +16,7 @@ use crate::keys;
 use crate::limits::{LimitError, TransactionLimits, Usage};
 use crate::mvcc;
 use crate::persistence::Direction;
+use crate::persistence::KvReader;
 use crate::read_set::{Interval, ReadSet};
 use crate::value::names::check_user_table_name;
 use crate::value::{check_document, Object, Value};
@@ -72,6 +73,10 @@ pub struct Transaction {
     /// Ids in first-write order, so commits are deterministic.
     order: Vec<DocumentId>,
     last_creation_time: f64,
+    /// Opened on the first point read (after `begin_ts` was repeatable, so
+    /// it sees every revision this transaction can read) and kept for the
+    /// rest: one iterator per transaction rather than one per get.
+    reader: Option<Box<dyn KvReader>>,
 }
 
 impl Transaction {
@@ -90,6 +95,7 @@ impl Transaction {
             pending: HashMap::new(),
             order: Vec::new(),
             last_creation_time: start_ms,
+            reader: None,
         }
     }
 
@@ -164,17 +170,22 @@ impl Transaction {
             return Ok(None);
         };
         self.record(by_id.id, Interval::point(&id.internal.0))?;
+        let reader = match &mut self.reader {
+            Some(reader) => reader,
+            None => self.reader.insert(self.db.persistence().reader()?),
+        };
         let found = mvcc::get(
-            self.db.persistence(),
+            reader.as_mut(),
             by_id.id,
             &id.internal.0,
             self.begin_ts,
+            |ts, bytes| Ok((ts, bytes.len(), Document::decode(bytes)?)),
         )?;
         match found {
             None => Ok(None),
-            Some((ts, bytes)) => {
-                self.count_read(bytes.len())?;
-                Ok(Some((ts, Document::decode(&bytes)?)))
+            Some((ts, len, document)) => {
+                self.count_read(len)?;
+                Ok(Some((ts, document)))
             }
         }
     }

@@ -76,6 +76,54 @@ fn insert_get_patch_replace_delete_round_trip() {
 }
 
 #[test]
+fn point_gets_read_the_transaction_snapshot_while_others_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut setup = db.begin();
+    let a = setup.insert("t", obj(&[("n", i(1))])).unwrap();
+    let b = setup.insert("t", obj(&[("n", i(1))])).unwrap();
+    let first = setup.commit().unwrap();
+
+    let mut reader = db.begin();
+    // Its first get opens its view of the store; later gets reuse it.
+    assert_eq!(
+        reader.get(&a).unwrap().unwrap().fields.get("n"),
+        Some(&i(1))
+    );
+    for n in 2..=5 {
+        let mut w = db.begin();
+        w.patch(&a, vec![("n".into(), Some(i(n)))]).unwrap();
+        w.patch(&b, vec![("n".into(), Some(i(n)))]).unwrap();
+        w.insert("t", obj(&[("n", i(n))])).unwrap();
+        w.commit().unwrap();
+    }
+    let mut w = db.begin();
+    w.delete(&b).unwrap();
+    w.commit().unwrap();
+    // Neither later patches nor the delete are visible to it.
+    assert_eq!(
+        reader.get(&a).unwrap().unwrap().fields.get("n"),
+        Some(&i(1))
+    );
+    assert_eq!(
+        reader.get(&b).unwrap().unwrap().fields.get("n"),
+        Some(&i(1))
+    );
+
+    // A new transaction sees the latest revisions; one at the first
+    // commit's timestamp, the first ones.
+    let mut latest = db.begin();
+    assert_eq!(
+        latest.get(&a).unwrap().unwrap().fields.get("n"),
+        Some(&i(5))
+    );
+    assert!(latest.get(&b).unwrap().is_none());
+    let mut old = db.begin_at(first).unwrap();
+    assert_eq!(old.get(&b).unwrap().unwrap().fields.get("n"), Some(&i(1)));
+    assert_eq!(old.get(&a).unwrap().unwrap().fields.get("n"), Some(&i(1)));
+}
+
+#[test]
 fn creation_times_are_unique_and_increasing_within_a_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let db = open(dir.path());

@@ -3,15 +3,38 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::{Direction, Durability, KvCursor, Persistence, WriteBatch};
+use super::{Direction, Durability, KvCursor, KvReader, Persistence, ReadPair, WriteBatch};
 use crate::error::Result;
 
 #[derive(Default)]
 pub struct MemoryPersistence {
-    map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
+    map: Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>,
+}
+
+/// Reads the live map (which shows every write made before it, as a
+/// [`KvReader`] must).
+struct MemoryReader {
+    map: Arc<RwLock<BTreeMap<Vec<u8>, Vec<u8>>>>,
+}
+
+impl KvReader for MemoryReader {
+    fn seek_first(&mut self, start: &[u8], end: &[u8], read: &mut ReadPair<'_>) -> Result<bool> {
+        let map = self.map.read();
+        let first = map
+            .range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .next();
+        match first {
+            Some((k, v)) => {
+                read(k, v)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
 }
 
 impl MemoryPersistence {
@@ -69,6 +92,12 @@ impl Persistence for MemoryPersistence {
             rows.reverse();
         }
         Ok(Box::new(VecCursor { rows, pos: 0 }))
+    }
+
+    fn reader(&self) -> Result<Box<dyn KvReader>> {
+        Ok(Box::new(MemoryReader {
+            map: self.map.clone(),
+        }))
     }
 
     fn write(&self, batch: WriteBatch, _durability: Durability) -> Result<()> {

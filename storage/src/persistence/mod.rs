@@ -67,6 +67,19 @@ pub trait KvCursor {
     fn status(&self) -> Result<()>;
 }
 
+/// Receives one key-value pair from a [`KvReader`].
+pub type ReadPair<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
+/// Repeated point reads through one open view of the store (a transaction
+/// keeps one: opening a RocksDB iterator costs more than the seek itself).
+/// A reader sees every write made before it was created; later writes may
+/// or may not be visible, which MVCC reads at a timestamp never depend on.
+pub trait KvReader: Send {
+    /// Calls `read` with the first key-value pair in `[start, end)`, if
+    /// any, and returns whether there was one.
+    fn seek_first(&mut self, start: &[u8], end: &[u8], read: &mut ReadPair<'_>) -> Result<bool>;
+}
+
 /// An ordered key-value store: the only thing the database needs from disk.
 pub trait Persistence: Send + Sync + 'static {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
@@ -83,5 +96,7 @@ pub trait Persistence: Send + Sync + 'static {
     fn scan_bulk<'a>(&'a self, start: &[u8], end: &[u8]) -> Result<Box<dyn KvCursor + 'a>> {
         self.scan(start, end, Direction::Forward)
     }
+    /// A [`KvReader`] over the store as it is now.
+    fn reader(&self) -> Result<Box<dyn KvReader>>;
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<()>;
 }

@@ -1,14 +1,16 @@
 //! RocksDB implementation of [`Persistence`]: the embedded default.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rocksdb::{DBRawIteratorWithThreadMode, Options, ReadOptions, WriteOptions, DB};
 
-use super::{Direction, Durability, KvCursor, Persistence, WriteBatch};
+use super::{Direction, Durability, KvCursor, KvReader, Persistence, ReadPair, WriteBatch};
 use crate::error::{Result, StorageError};
 
 pub struct RocksPersistence {
-    db: DB,
+    /// Shared with the open [`RocksReader`]s.
+    db: Arc<DB>,
 }
 
 fn err(e: rocksdb::Error) -> StorageError {
@@ -29,7 +31,7 @@ impl RocksPersistence {
         block.set_bloom_filter(10.0, false);
         block.set_block_cache(&rocksdb::Cache::new_lru_cache(256 << 20));
         opts.set_block_based_table_factory(&block);
-        let db = DB::open(&opts, dir).map_err(err)?;
+        let db = Arc::new(DB::open(&opts, dir).map_err(err)?);
         Ok(Self { db })
     }
 
@@ -63,6 +65,47 @@ impl KvCursor for RocksCursor<'_> {
     }
     fn status(&self) -> Result<()> {
         self.it.status().map_err(err)
+    }
+}
+
+/// An iterator kept open for a transaction's point reads. It holds a
+/// handle on the database, so it can outlive the borrow it was made from.
+struct RocksReader {
+    // Declared before `_db` so it is dropped first, while the database lives.
+    it: DBRawIteratorWithThreadMode<'static, DB>,
+    _db: Arc<DB>,
+}
+
+impl RocksReader {
+    fn new(db: Arc<DB>) -> Self {
+        let it = db.raw_iterator();
+        // SAFETY: only the lifetime changes. The iterator borrows the `DB`
+        // inside the `Arc`, which stays at its heap address until the last
+        // `Arc` drops; `Self` holds one and drops the iterator before it.
+        let it = unsafe {
+            std::mem::transmute::<
+                DBRawIteratorWithThreadMode<'_, DB>,
+                DBRawIteratorWithThreadMode<'static, DB>,
+            >(it)
+        };
+        Self { it, _db: db }
+    }
+}
+
+impl KvReader for RocksReader {
+    fn seek_first(&mut self, start: &[u8], end: &[u8], read: &mut ReadPair<'_>) -> Result<bool> {
+        self.it.seek(start);
+        match (self.it.key(), self.it.value()) {
+            (Some(k), Some(v)) if k < end => {
+                read(k, v)?;
+                Ok(true)
+            }
+            (Some(_), Some(_)) => Ok(false),
+            _ => {
+                self.it.status().map_err(err)?;
+                Ok(false)
+            }
+        }
     }
 }
 
@@ -103,6 +146,10 @@ impl Persistence for RocksPersistence {
             it,
             direction: Direction::Forward,
         }))
+    }
+
+    fn reader(&self) -> Result<Box<dyn KvReader>> {
+        Ok(Box::new(RocksReader::new(self.db.clone())))
     }
 
     fn write(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
