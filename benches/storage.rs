@@ -1,7 +1,8 @@
 //! Storage benchmarks, each next to its raw-RocksDB baseline from the same run:
 //! synced single-document commits (1 and 16 writers) vs raw synced puts,
 //! point gets through a transaction vs raw gets, 100-row index range scans,
-//! and the snapshot and delta walks in documents/s.
+//! and the snapshot and delta walks in documents/s vs a raw iteration over
+//! as many values.
 //!
 //! Run: `cargo bench -p storage --bench storage` (set `BASALT_BENCH_WALK_DOCS`
 //! to change the walk size; default 100000).
@@ -172,9 +173,32 @@ fn walks(c: &mut Criterion) {
         tx.commit().unwrap();
     }
     let snapshot = db.bump_repeatable_ts().unwrap();
+    // The baseline: the same number of 200-byte values in raw RocksDB,
+    // written in the same batches, iterated in key order.
+    let raw_dir = tempfile::tempdir().unwrap();
+    let raw = raw_db(raw_dir.path());
+    for chunk in 0..total.div_ceil(1000) {
+        let mut batch = rocksdb::WriteBatch::default();
+        for n in 0..1000u64 {
+            batch.put((chunk as u64 * 1000 + n).to_be_bytes(), [7u8; 200]);
+        }
+        raw.write(batch).unwrap();
+    }
     let mut g = c.benchmark_group("walks");
     g.sample_size(10);
     g.throughput(Throughput::Elements(total as u64));
+    g.bench_function(format!("raw_rocksdb_iterate_{total}"), |b| {
+        b.iter(|| {
+            let mut it = raw.raw_iterator();
+            it.seek_to_first();
+            let mut n = 0;
+            while let Some(v) = it.value() {
+                n += v.len().min(1);
+                it.next();
+            }
+            assert!(n >= total);
+        })
+    });
     g.bench_function(format!("snapshot_walk_{total}"), |b| {
         b.iter(|| {
             let mut cursor = None;
