@@ -111,9 +111,10 @@ fn executions_reach_the_log_tail() {
         "{body}"
     );
 
-    // The real CLI prints the history.
-    let mut cli = Command::new("npx")
-        .args(["convex", "logs", "--history", "20"])
+    // The real CLI prints the history. It is run directly rather than
+    // through `npx`, whose child would outlive the kill below.
+    let mut cli = Command::new("node")
+        .args(["node_modules/.bin/convex", "logs", "--history", "20"])
         .current_dir(app.path())
         .env("CI", "1")
         .env("CONVEX_SELF_HOSTED_URL", &server.url)

@@ -71,14 +71,20 @@ impl KvCursor for RocksCursor<'_> {
 /// An iterator kept open for a transaction's point reads. It holds a
 /// handle on the database, so it can outlive the borrow it was made from.
 struct RocksReader {
-    // Declared before `_db` so it is dropped first, while the database lives.
+    // Declared before `db` so it is dropped first, while the database lives.
     it: DBRawIteratorWithThreadMode<'static, DB>,
-    _db: Arc<DB>,
+    db: Arc<DB>,
 }
+
+/// Deleted entries a [`RocksReader`] seek skips before it gives up (see
+/// [`RocksReader::seek_first`]).
+const MAX_SKIPPED_ENTRIES: u64 = 1000;
 
 impl RocksReader {
     fn new(db: Arc<DB>) -> Self {
-        let it = db.raw_iterator();
+        let mut ro = ReadOptions::default();
+        ro.set_max_skippable_internal_keys(MAX_SKIPPED_ENTRIES);
+        let it = db.raw_iterator_opt(ro);
         // SAFETY: only the lifetime changes. The iterator borrows the `DB`
         // inside the `Arc`, which stays at its heap address until the last
         // `Arc` drops; `Self` holds one and drops the iterator before it.
@@ -88,11 +94,16 @@ impl RocksReader {
                 DBRawIteratorWithThreadMode<'static, DB>,
             >(it)
         };
-        Self { it, _db: db }
+        Self { it, db }
     }
 }
 
 impl KvReader for RocksReader {
+    /// The kept iterator has no upper bound (it serves any range), so a seek
+    /// past the range would walk on through whatever follows; where that is
+    /// a long run of deleted entries (a cleared table not yet compacted),
+    /// it stops after `MAX_SKIPPED_ENTRIES` and this seek is redone with an
+    /// iterator bounded to the range.
     fn seek_first(&mut self, start: &[u8], end: &[u8], read: &mut ReadPair<'_>) -> Result<bool> {
         self.it.seek(start);
         match (self.it.key(), self.it.value()) {
@@ -101,12 +112,34 @@ impl KvReader for RocksReader {
                 Ok(true)
             }
             (Some(_), Some(_)) => Ok(false),
-            _ => {
-                self.it.status().map_err(err)?;
-                Ok(false)
-            }
+            _ => match self.it.status() {
+                Ok(()) => Ok(false),
+                Err(e) if e.kind() == rocksdb::ErrorKind::Incomplete => {
+                    let cur = scan(&self.db, start, end, Direction::Forward);
+                    if !cur.valid() {
+                        cur.status()?;
+                        return Ok(false);
+                    }
+                    read(cur.key(), cur.value())?;
+                    Ok(true)
+                }
+                Err(e) => Err(err(e)),
+            },
         }
     }
+}
+
+/// A cursor over `[start, end)`.
+fn scan<'a>(db: &'a DB, start: &[u8], end: &[u8], direction: Direction) -> RocksCursor<'a> {
+    let mut ro = ReadOptions::default();
+    ro.set_iterate_lower_bound(start.to_vec());
+    ro.set_iterate_upper_bound(end.to_vec());
+    let mut it = db.raw_iterator_opt(ro);
+    match direction {
+        Direction::Forward => it.seek_to_first(),
+        Direction::Reverse => it.seek_to_last(),
+    }
+    RocksCursor { it, direction }
 }
 
 impl Persistence for RocksPersistence {
@@ -120,15 +153,7 @@ impl Persistence for RocksPersistence {
         end: &[u8],
         direction: Direction,
     ) -> Result<Box<dyn KvCursor + 'a>> {
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(start.to_vec());
-        ro.set_iterate_upper_bound(end.to_vec());
-        let mut it = self.db.raw_iterator_opt(ro);
-        match direction {
-            Direction::Forward => it.seek_to_first(),
-            Direction::Reverse => it.seek_to_last(),
-        }
-        Ok(Box::new(RocksCursor { it, direction }))
+        Ok(Box::new(scan(&self.db, start, end, direction)))
     }
 
     fn scan_bulk<'a>(&'a self, start: &[u8], end: &[u8]) -> Result<Box<dyn KvCursor + 'a>> {
@@ -163,5 +188,50 @@ impl Persistence for RocksPersistence {
         let mut wo = WriteOptions::default();
         wo.set_sync(durability == Durability::Synced);
         self.db.write_opt(wb, &wo).map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(reader: &mut dyn KvReader, start: &[u8], end: &[u8]) -> Option<Vec<u8>> {
+        let mut found = None;
+        let hit = reader
+            .seek_first(start, end, &mut |k, _| {
+                found = Some(k.to_vec());
+                Ok(())
+            })
+            .expect("seek");
+        assert_eq!(hit, found.is_some());
+        found
+    }
+
+    #[test]
+    fn a_reader_seeks_past_long_runs_of_deleted_keys() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = RocksPersistence::open(dir.path()).expect("open");
+        let key = |n: u32| format!("k{n:05}").into_bytes();
+        let mut batch = WriteBatch::new();
+        for n in 0..3000 {
+            batch.put(key(n), b"v".to_vec());
+        }
+        batch.put(key(5000), b"v".to_vec());
+        batch.put(b"z".to_vec(), b"v".to_vec());
+        p.write(batch, Durability::Synced).expect("write");
+        let mut batch = WriteBatch::new();
+        for n in 0..3000 {
+            batch.delete(key(n));
+        }
+        p.write(batch, Durability::Synced).expect("delete");
+
+        let mut reader = p.reader().expect("reader");
+        // More deleted entries than one seek skips, then a live key in range.
+        assert_eq!(first(reader.as_mut(), b"k", b"l"), Some(key(5000)));
+        // ... and then nothing in range, with a live key beyond it.
+        assert_eq!(first(reader.as_mut(), b"k", &key(4000)), None);
+        // The reader still serves ordinary seeks afterwards.
+        assert_eq!(first(reader.as_mut(), b"z", b"zz"), Some(b"z".to_vec()));
+        assert_eq!(first(reader.as_mut(), &key(5000), b"l"), Some(key(5000)));
     }
 }
