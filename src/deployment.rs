@@ -331,8 +331,9 @@ impl Deployment {
         Ok(self.push_history()?.last().map_or(1, |l| l + 1))
     }
 
-    /// Stores a push and makes it the active one, its schema the one writes
-    /// are checked against once `gate` (this deployment's, closed) reopens.
+    /// Stores a push and makes it the active one, and `validators` (its
+    /// schema's) the ones writes are checked against once `gate` (this
+    /// deployment's, closed) reopens.
     /// The record is durable before `CURRENT` points at it, so a crash
     /// leaves either push serving.
     pub fn activate(
@@ -340,6 +341,7 @@ impl Deployment {
         record: PushRecord,
         modules: Arc<ModuleSet>,
         gate: &ClosedGate,
+        validators: Arc<DocumentValidators>,
     ) -> Result<(), DeploymentError> {
         let bytes =
             serde_json::to_vec(&record).map_err(|e| DeploymentError::BadPush(e.to_string()))?;
@@ -348,7 +350,7 @@ impl Deployment {
             &self.dir.join("pushes").join(CURRENT),
             record.id.to_string().as_bytes(),
         )?;
-        gate.set_validators(stored_validators(&record));
+        gate.set_validators(validators);
         *self.active.write() = Some(Arc::new(ActivePush::new(record, modules)));
         self.query_cache.clear();
         Ok(())

@@ -384,7 +384,7 @@ pub(super) async fn install(
         let previous = deployment.active().map(|a| a.record.clone());
         let wanted = schema_indexes(record.schema.as_ref());
         deployment
-            .activate(record, modules, &gate)
+            .activate(record, modules, &gate, job.validators())
             .map_err(|e| ApiError::internal(e.to_string()))?;
         drop(gate);
         for ix in IndexDiff::between(&live_indexes(db), &wanted).removed {

@@ -159,8 +159,9 @@ impl SchemaState {
 /// a pending schema marks it failed).
 pub struct SchemaJob {
     pub state: Mutex<SchemaState>,
-    /// The pushed schema's validators (empty without `schemaValidation`).
-    validators: DocumentValidators,
+    /// The pushed schema's validators (empty without `schemaValidation`):
+    /// the ones the push installs once they passed.
+    validators: Arc<DocumentValidators>,
     /// Commits up to this timestamp have been checked; set once the
     /// snapshot validation is done.
     checked_through: Mutex<Option<Timestamp>>,
@@ -183,7 +184,7 @@ impl SchemaJob {
                 indexes_complete: 0,
                 indexes_total: added.len(),
             }),
-            validators,
+            validators: Arc::new(validators),
             checked_through: Mutex::new(None),
         });
         if let Some(e) = invalid {
@@ -215,8 +216,8 @@ impl SchemaJob {
     }
 
     /// The validators the push installs.
-    pub fn validators(&self) -> &DocumentValidators {
-        &self.validators
+    pub fn validators(&self) -> Arc<DocumentValidators> {
+        self.validators.clone()
     }
 
     /// Checks the writes committed since the last check (or the validation

@@ -92,8 +92,8 @@ pub struct ClosedGate {
 
 impl ClosedGate {
     /// The validators writes are checked against once the gate reopens.
-    pub fn set_validators(&self, validators: DocumentValidators) {
-        self.gate.state.lock().validators = Arc::new(validators);
+    pub fn set_validators(&self, validators: Arc<DocumentValidators>) {
+        self.gate.state.lock().validators = validators;
     }
 }
 
