@@ -155,18 +155,15 @@ pub fn get<T>(
     decode: impl FnOnce(Timestamp, &[u8]) -> Result<T>,
 ) -> Result<Option<T>> {
     let lower = keys::index_entry_key(index, key, read_ts);
-    // Revisions of exactly `key` start with `lower` minus its 8 ts bytes.
+    // Revisions of `key` start with `lower` minus its 8 ts bytes (and index
+    // keys are prefix-free, so nothing else does).
     let Some(upper) = keys::prefix_successor(&lower[..lower.len() - 8]) else {
         return Ok(None);
     };
     let mut decode = Some(decode);
     let mut found = None;
     reader.seek_first(&lower, &upper, &mut |k, v| {
-        let (entry_key, ts) = split(k)?;
-        if entry_key != key {
-            // A longer key with `key` as its prefix: `key` has no revision.
-            return Ok(());
-        }
+        let (_, ts) = split(k)?;
         if let IndexEntry::Live { document } = IndexEntry::decode(v)? {
             if let Some(decode) = decode.take() {
                 found = Some(decode(ts, document.unwrap_or_default())?);
