@@ -21,13 +21,20 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 struct Stats {
     rps: f64,
+    /// Server CPU time (user + system) per request, when the server is ours.
+    cpu_per_request: Option<Duration>,
     p50: Duration,
     p99: Duration,
 }
 
 /// Runs `CONCURRENCY` workers, each sending up to `REQUESTS_PER_WORKER`
 /// requests built by `body(worker, n)` to `url`.
-fn drive(url: &str, body: Arc<dyn Fn(usize, usize) -> Option<String> + Send + Sync>) -> Stats {
+fn drive(
+    url: &str,
+    server: Option<u32>,
+    body: Arc<dyn Fn(usize, usize) -> Option<String> + Send + Sync>,
+) -> Stats {
+    let cpu_before = server.and_then(process_cpu);
     let start = Instant::now();
     let handles: Vec<_> = (0..CONCURRENCY)
         .map(|w| {
@@ -61,13 +68,26 @@ fn drive(url: &str, body: Arc<dyn Fn(usize, usize) -> Option<String> + Send + Sy
         .flat_map(|h| h.join().expect("worker"))
         .collect();
     let elapsed = start.elapsed();
+    let cpu = cpu_before.zip(server.and_then(process_cpu));
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     Stats {
         rps: all.len() as f64 / elapsed.as_secs_f64(),
+        cpu_per_request: cpu.map(|(before, after)| (after - before) / all.len() as u32),
         p50: pct(0.50),
         p99: pct(0.99),
     }
+}
+
+/// User + system CPU time of process `pid` so far (Linux `/proc`).
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 12th and 13th of them, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 fn main() {
@@ -88,10 +108,12 @@ fn main() {
 
     let hello = support::serve_static("Hello, World!".to_string(), "text/plain");
     std::thread::sleep(Duration::from_millis(200));
-    let baseline = drive(&hello, Arc::new(|_, _| None));
+    let baseline = drive(&hello, None, Arc::new(|_, _| None));
+    let pid = Some(basalt.child.id());
 
     let insert = drive(
         &format!("{url}/api/mutation"),
+        pid,
         Arc::new(|w, n| {
             Some(format!(
                 r#"{{"path":"messages:send","args":{{"author":"w{w}","body":"message {n}"}},"format":"json"}}"#
@@ -108,6 +130,7 @@ fn main() {
     let distinct = ids.clone();
     let get_miss = drive(
         &format!("{url}/api/query"),
+        pid,
         Arc::new(move |w, n| {
             let id = &distinct[(w * REQUESTS_PER_WORKER + n) % distinct.len()];
             Some(get_body(id))
@@ -117,6 +140,7 @@ fn main() {
     let repeated = ids.clone();
     let get_hit = drive(
         &format!("{url}/api/query"),
+        pid,
         Arc::new(move |w, n| {
             let id = &repeated[(w * 7919 + n) % 1000.min(repeated.len())];
             Some(get_body(id))
@@ -126,11 +150,14 @@ fn main() {
 
     let row = |name: &str, s: &Stats| {
         println!(
-            "{name:<28} {:>9.0} req/s  ({:.3}x hello)  p50 {:>7.2?}  p99 {:>7.2?}",
+            "{name:<28} {:>9.0} req/s  ({:.3}x hello)  p50 {:>7.2?}  p99 {:>7.2?}{}",
             s.rps,
             s.rps / baseline.rps,
             s.p50,
-            s.p99
+            s.p99,
+            s.cpu_per_request
+                .map(|c| format!("  server CPU {c:.0?}/request"))
+                .unwrap_or_default()
         )
     };
     println!("concurrency {CONCURRENCY}, loopback, client and server on the same cores");

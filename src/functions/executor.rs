@@ -11,7 +11,7 @@ use udf_runtime::{ContextMode, ExecuteError, ExecuteOutcome, ExecuteRequest};
 use super::document_validators::DocumentValidators;
 use super::query_cache::{CacheKey, CachedResult};
 use super::run::{
-    commit_mutation, execute_mutation, occ_message, retry_delay, run_action, run_query,
+    commit_decision, execute_mutation, occ_message, retry_delay, run_action, run_query,
     run_query_recorded, CommitDecision, RunError, Target, OCC_MAX_RETRIES,
 };
 use crate::api::auth::Identity;
@@ -170,8 +170,8 @@ impl RuntimeExecutor {
             .map_err(worker_error)
     }
 
-    /// A mutation: JavaScript on a worker, the commit on a blocking thread,
-    /// so workers keep running functions while commits share a group fsync.
+    /// A mutation: JavaScript on a worker, then its commit awaited here, so
+    /// workers keep running functions while commits share a group fsync.
     async fn run_mutation(
         &self,
         active: Arc<ActivePush>,
@@ -189,13 +189,13 @@ impl RuntimeExecutor {
                     execute_mutation(runtime, target, &req)
                 })
                 .await?;
-            let decision = tokio::task::spawn_blocking(move || {
-                let decision = commit_mutation(run.outcome, run.tx);
-                drop(run.pass);
-                decision
-            })
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+            let decision = if run.outcome.result.is_err() {
+                CommitDecision::Done(run.outcome)
+            } else {
+                let committed = run.tx.submit().await;
+                commit_decision(run.outcome, committed)
+            };
+            drop(run.pass);
             match decision {
                 CommitDecision::Done(outcome) => return Ok(outcome),
                 CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),

@@ -126,7 +126,15 @@ pub fn commit_mutation(outcome: ExecuteOutcome, tx: storage::Transaction) -> Com
     if outcome.result.is_err() {
         return CommitDecision::Done(outcome);
     }
-    match tx.commit() {
+    commit_decision(outcome, tx.commit())
+}
+
+/// What to do with a successful mutation given its commit's result.
+pub fn commit_decision(
+    outcome: ExecuteOutcome,
+    committed: storage::error::Result<u64>,
+) -> CommitDecision {
+    match committed {
         Ok(_) => CommitDecision::Done(outcome),
         Err(StorageError::Conflict { table, .. }) => CommitDecision::Retry { table: Some(table) },
         Err(StorageError::TransactionTooOld { .. }) => CommitDecision::Retry { table: None },

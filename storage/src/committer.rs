@@ -44,8 +44,11 @@ pub struct CommitRequest {
     pub catalog: Vec<CatalogChange>,
 }
 
+/// Where the committer sends a commit's outcome.
+pub type CommitReply = oneshot::Sender<Result<Timestamp>>;
+
 pub enum Message {
-    Commit(Box<CommitRequest>, Sender<Result<Timestamp>>),
+    Commit(Box<CommitRequest>, CommitReply),
     /// Advance the repeatable timestamp to now (for readers that need a fresh
     /// upper bound while no commits arrive).
     Bump(Sender<Timestamp>),
@@ -126,12 +129,12 @@ impl Committer {
         self.shared.write_log.write().trim_before(oldest);
     }
 
-    fn commit_group(&mut self, group: Vec<(Box<CommitRequest>, Sender<Result<Timestamp>>)>) {
+    fn commit_group(&mut self, group: Vec<(Box<CommitRequest>, CommitReply)>) {
         let mut batch = WriteBatch::new();
         // Cloned (copy-on-write) only if a request in the group changes it.
         let mut catalog: Arc<Catalog> = self.shared.catalog.read().clone();
         let mut catalog_dirty = false;
-        let mut accepted: Vec<(Timestamp, Sender<Result<Timestamp>>)> = Vec::new();
+        let mut accepted: Vec<(Timestamp, CommitReply)> = Vec::new();
         let mut first_ts = None;
         // Held for the group's checks and appends (CPU work only, no I/O),
         // so each request is checked against the ones accepted before it.

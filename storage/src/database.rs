@@ -17,6 +17,7 @@ use crate::error::{Result, StorageError};
 use crate::id::FIRST_USER_TABLE;
 use crate::keys;
 use crate::limits::TransactionLimits;
+use crate::pending_commit::PendingCommit;
 use crate::persistence::{Direction, Persistence, RocksPersistence};
 use crate::read_set::ReadSet;
 use crate::transaction::Transaction;
@@ -229,11 +230,14 @@ impl Database {
         self.shared.persistence.as_ref()
     }
 
-    /// Hands a commit to the committer and waits until it is durable.
-    pub(crate) fn submit(&self, req: CommitRequest) -> Result<Timestamp> {
-        let (reply, rx) = crossbeam_channel::bounded(1);
-        self.inner.send(Message::Commit(Box::new(req), reply))?;
-        rx.recv().map_err(|_| StorageError::ShutDown)?
+    /// Hands a commit to the committer; the result answers once it is
+    /// durable (or rejected).
+    pub(crate) fn submit(&self, req: CommitRequest) -> PendingCommit {
+        let (reply, rx) = oneshot::channel();
+        match self.inner.send(Message::Commit(Box::new(req), reply)) {
+            Ok(()) => PendingCommit::waiting(rx),
+            Err(_) => PendingCommit::ready(Err(StorageError::ShutDown)),
+        }
     }
 
     /// Runs the retention collector once now, up to `cutoff` (for tests and

@@ -40,7 +40,7 @@ impl Database {
             catalog: changes,
             ..Default::default()
         };
-        match self.submit(req) {
+        match self.submit(req).wait() {
             Ok(_) => {}
             // Created concurrently: fine, use theirs.
             Err(StorageError::Conflict { .. }) => {}
@@ -122,11 +122,13 @@ impl Database {
             state: IndexState::Backfilling,
             created_ts: 0,
         };
-        let registered_ts = self.submit(CommitRequest {
-            begin_ts: self.repeatable_ts(),
-            catalog: vec![CatalogChange::PutIndex(meta.clone())],
-            ..Default::default()
-        })?;
+        let registered_ts = self
+            .submit(CommitRequest {
+                begin_ts: self.repeatable_ts(),
+                catalog: vec![CatalogChange::PutIndex(meta.clone())],
+                ..Default::default()
+            })
+            .wait()?;
         meta.created_ts = registered_ts;
         self.backfill(&meta, progress)?;
         meta.state = IndexState::Ready;
@@ -134,7 +136,8 @@ impl Database {
             begin_ts: self.repeatable_ts(),
             catalog: vec![CatalogChange::PutIndex(meta)],
             ..Default::default()
-        })?;
+        })
+        .wait()?;
         Ok(id)
     }
 
@@ -196,7 +199,8 @@ impl Database {
             begin_ts: self.repeatable_ts(),
             catalog: vec![CatalogChange::DropIndex(meta.id)],
             ..Default::default()
-        })?;
+        })
+        .wait()?;
         let p = self.persistence();
         let prefix = keys::index_prefix(meta.id);
         let end = keys::prefix_successor(&prefix).unwrap_or_else(|| vec![0xFF; 6]);

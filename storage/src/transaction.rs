@@ -15,6 +15,7 @@ use crate::index::{IndexKind, IndexMeta, IndexState};
 use crate::keys;
 use crate::limits::{LimitError, TransactionLimits, Usage};
 use crate::mvcc;
+use crate::pending_commit::PendingCommit;
 use crate::persistence::{Direction, KvReader};
 use crate::read_set::{Interval, ReadSet};
 use crate::value::names::check_user_table_name;
@@ -506,9 +507,16 @@ impl Transaction {
 
     /// Commits: read-only transactions return their begin timestamp; others
     /// wait until their writes are durable and return the commit timestamp.
-    pub fn commit(mut self) -> Result<Timestamp> {
+    pub fn commit(self) -> Result<Timestamp> {
+        self.submit().wait()
+    }
+
+    /// Hands the writes to the committer without waiting: the returned
+    /// [`PendingCommit`] answers once they are durable (or rejected by the
+    /// OCC check). A read-only transaction is done at its begin timestamp.
+    pub fn submit(mut self) -> PendingCommit {
         if self.is_read_only() {
-            return Ok(self.begin_ts);
+            return PendingCommit::ready(Ok(self.begin_ts));
         }
         let mut writes = Vec::with_capacity(self.order.len());
         for id in std::mem::take(&mut self.order) {
