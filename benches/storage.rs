@@ -13,6 +13,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use storage::{Database, DatabaseOptions, IndexBounds, Object, Order, Value};
 
+// The allocator the `basalt` binary runs with, for the baselines too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn doc(n: usize) -> Object {
     // About 200 bytes, like the export targets assume.
     let mut o = Object::new();
