@@ -35,9 +35,28 @@ pub struct Execution {
     pub cached: bool,
 }
 
+/// An execution as recorded; its JSON is built only when a client reads it
+/// (most executions are never polled for).
 struct Entry {
     cursor: u64,
-    json: JsonValue,
+    execution: Execution,
+}
+
+impl Entry {
+    fn json(&self) -> JsonValue {
+        let e = &self.execution;
+        json!({
+            "kind": "Completion",
+            "identifier": e.identifier,
+            "udfType": e.udf_type,
+            "requestId": e.request_id,
+            "logLines": e.log_lines,
+            "error": e.error,
+            "timestamp": self.cursor as f64 / 1000.0,
+            "executionTime": e.execution_time.as_secs_f64(),
+            "cachedResult": e.cached,
+        })
+    }
 }
 
 #[derive(Default)]
@@ -56,21 +75,10 @@ impl FunctionLogs {
         let cursor = entries
             .back()
             .map_or(now_ms, |last| now_ms.max(last.cursor + 1));
-        let json = json!({
-            "kind": "Completion",
-            "identifier": execution.identifier,
-            "udfType": execution.udf_type,
-            "requestId": execution.request_id,
-            "logLines": execution.log_lines,
-            "error": execution.error,
-            "timestamp": cursor as f64 / 1000.0,
-            "executionTime": execution.execution_time.as_secs_f64(),
-            "cachedResult": execution.cached,
-        });
         if entries.len() == CAPACITY {
             entries.pop_front();
         }
-        entries.push_back(Entry { cursor, json });
+        entries.push_back(Entry { cursor, execution });
         drop(entries);
         self.added.notify_waiters();
     }
@@ -99,7 +107,7 @@ impl FunctionLogs {
         let start = entries.partition_point(|e| e.cursor <= cursor);
         let page: Vec<&Entry> = entries.range(start..).take(MAX_PAGE).collect();
         let next = page.last().map_or(cursor, |e| e.cursor);
-        (page.into_iter().map(|e| e.json.clone()).collect(), next)
+        (page.into_iter().map(Entry::json).collect(), next)
     }
 }
 

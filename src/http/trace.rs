@@ -1,6 +1,7 @@
 //! Per-request tracing: assigns the request id and wraps each request in a
 //! `request` span (method, path, request id, and the function path once a
-//! handler knows it), logging status and duration when the response is ready.
+//! handler knows it), logging status and duration when the response is ready
+//! (successful requests at debug level).
 
 use std::time::Instant;
 
@@ -29,11 +30,17 @@ pub async fn trace_requests(mut request: Request, next: Next) -> Response {
     let response = next.run(request).instrument(span.clone()).await;
     let status = response.status().as_u16();
     let duration = started.elapsed();
+    // Server errors are warnings and client errors are worth a line; a
+    // line per successful request (tens of thousands a second) is opt-in
+    // with `RUST_LOG=basalt=debug`: `npx convex logs` already shows every
+    // function execution.
     span.in_scope(|| {
         if response.status().is_server_error() {
             tracing::warn!(status, ?duration, "request finished");
-        } else {
+        } else if response.status().is_client_error() {
             tracing::info!(status, ?duration, "request finished");
+        } else {
+            tracing::debug!(status, ?duration, "request finished");
         }
     });
     response
