@@ -218,3 +218,38 @@ fn a_start_that_cannot_bind_creates_no_key() {
     assert!(err.contains("cannot listen on"), "{err}");
     assert!(!data_dir.join("admin_key").exists());
 }
+
+/// At the default level a failed request gets one line carrying its span
+/// (method, path, request id) and status; a successful one gets none.
+#[test]
+fn failed_requests_are_logged_with_their_request_span() {
+    let server = Server::start();
+    let version = server.get("/version");
+    assert_eq!(version.status, 200, "{version:?}");
+    server
+        .post_json("/api/query", "{not json")
+        .assert_error(400, "BadJsonBody");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let stderr = server.stderr();
+        if let Some(line) = stderr
+            .lines()
+            .find(|l| l.contains("request finished") && l.contains("status=400"))
+        {
+            break line.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no line for the failed request:\n{stderr}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert!(line.contains("method=POST"), "{line}");
+    assert!(line.contains("path=/api/query"), "{line}");
+    assert!(line.contains("request_id="), "{line}");
+    assert!(
+        !server.stderr().contains("path=/version"),
+        "{}",
+        server.stderr()
+    );
+}
