@@ -190,12 +190,23 @@ impl RuntimeExecutor {
                 })
                 .await?;
             let decision = if run.outcome.result.is_err() {
+                drop(run.pass);
                 CommitDecision::Done(run.outcome)
             } else {
-                let committed = run.tx.submit().await;
+                let pending = run.tx.submit();
+                let pass = run.pass;
+                // A task of its own, so the pass is held until the commit is
+                // decided even if this request is dropped (its client went
+                // away): the schema gate relies on that.
+                let committed = tokio::spawn(async move {
+                    let committed = pending.await;
+                    drop(pass);
+                    committed
+                })
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
                 commit_decision(run.outcome, committed)
             };
-            drop(run.pass);
             match decision {
                 CommitDecision::Done(outcome) => return Ok(outcome),
                 CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),
