@@ -183,3 +183,83 @@ fn bank_transfers_keep_the_total_under_contention() {
         "expected OCC conflicts under contention"
     );
 }
+
+/// Polls `future` on this thread until it is ready; fails (instead of
+/// hanging) if it is not woken within 10 s.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Wake, Waker};
+
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the commit never woke its waiter"
+        );
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn submitted_commits_are_awaited_and_report_conflicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut setup = db.begin();
+    let id = setup
+        .insert("accounts", obj(&[("balance", f(10.0))]))
+        .unwrap();
+    setup.commit().unwrap();
+
+    // Several commits in flight at once from one thread, then awaited.
+    let pending: Vec<_> = (0..8)
+        .map(|n| {
+            let mut tx = db.begin();
+            tx.insert("accounts", obj(&[("balance", f(n as f64))]))
+                .unwrap();
+            tx.submit()
+        })
+        .collect();
+    let mut last = 0;
+    for p in pending {
+        let ts = block_on(p).unwrap();
+        assert!(ts > last, "commit timestamps increase");
+        last = ts;
+    }
+
+    // A read-only transaction is done at its begin timestamp.
+    let mut read = db.begin();
+    read.get(&id).unwrap();
+    let begin = read.begin_ts();
+    assert_eq!(block_on(read.submit()).unwrap(), begin);
+
+    // Of two overlapping writers, the second learns of its conflict.
+    let mut a = db.begin();
+    let mut b = db.begin();
+    for (tx, balance) in [(&mut a, 11.0), (&mut b, 12.0)] {
+        tx.get(&id).unwrap();
+        tx.patch(&id, vec![("balance".into(), Some(f(balance)))])
+            .unwrap();
+    }
+    let (first, second) = (a.submit(), b.submit());
+    assert!(block_on(first).is_ok());
+    assert!(matches!(
+        block_on(second),
+        Err(StorageError::Conflict { .. })
+    ));
+    let mut check = db.begin();
+    assert_eq!(
+        check.get(&id).unwrap().unwrap().fields.get("balance"),
+        Some(&f(11.0))
+    );
+}
