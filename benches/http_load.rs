@@ -1,6 +1,8 @@
 //! HTTP load driver: the real `basalt` binary (release) with `examples/app`
 //! deployed by the real CLI, driven at concurrency 16 over loopback, next to
-//! an axum hello-world baseline measured in the same run. Reports
+//! an axum hello-world baseline measured in the same run, once before and
+//! once after the Basalt phases (ratios are against their mean, so a change
+//! in the machine's load during the run shows and is split). Reports
 //! requests/s and p50/p99 for an insert mutation and a get-by-id query,
 //! once with every call reading another document (no query-cache hits) and
 //! once with repeated calls (mostly hits).
@@ -108,7 +110,7 @@ fn main() {
 
     let hello = support::serve_static("Hello, World!".to_string(), "text/plain");
     std::thread::sleep(Duration::from_millis(200));
-    let baseline = drive(&hello, None, Arc::new(|_, _| None));
+    let before = drive(&hello, None, Arc::new(|_, _| None));
     let pid = Some(basalt.child.id());
 
     let insert = drive(
@@ -147,12 +149,14 @@ fn main() {
         }),
     );
     drop(basalt);
+    let after = drive(&hello, None, Arc::new(|_, _| None));
+    let baseline_rps = (before.rps + after.rps) / 2.0;
 
     let row = |name: &str, s: &Stats| {
         println!(
             "{name:<28} {:>9.0} req/s  ({:.3}x hello)  p50 {:>7.2?}  p99 {:>7.2?}{}",
             s.rps,
-            s.rps / baseline.rps,
+            s.rps / baseline_rps,
             s.p50,
             s.p99,
             s.cpu_per_request
@@ -161,7 +165,8 @@ fn main() {
         )
     };
     println!("concurrency {CONCURRENCY}, loopback, client and server on the same cores");
-    row("axum hello-world", &baseline);
+    row("axum hello-world, before", &before);
+    row("axum hello-world, after", &after);
     row("insert mutation", &insert);
     row("get-by-id query (uncached)", &get_miss);
     row("get-by-id query (repeated)", &get_hit);
