@@ -170,8 +170,9 @@ impl RuntimeExecutor {
             .map_err(worker_error)
     }
 
-    /// A mutation: JavaScript on a worker, then its commit awaited here, so
-    /// workers keep running functions while commits share a group fsync.
+    /// A mutation: JavaScript on a worker, which submits the commit; the
+    /// commit is awaited here, so workers keep running functions while
+    /// commits share a group fsync.
     async fn run_mutation(
         &self,
         active: Arc<ActivePush>,
@@ -184,28 +185,22 @@ impl RuntimeExecutor {
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
             let req = request.clone();
-            let run = self
+            // The commit is submitted on the worker, holding the mutation's
+            // schema-gate pass until its outcome is decided (even if this
+            // request is dropped meanwhile: the schema gate relies on it).
+            let (outcome, pending) = self
                 .on_worker(active.clone(), move |runtime, target| {
-                    execute_mutation(runtime, target, &req)
+                    let run = execute_mutation(runtime, target, &req);
+                    if run.outcome.result.is_err() {
+                        (run.outcome, None)
+                    } else {
+                        (run.outcome, Some(run.tx.submit_holding(run.pass)))
+                    }
                 })
                 .await?;
-            let decision = if run.outcome.result.is_err() {
-                drop(run.pass);
-                CommitDecision::Done(run.outcome)
-            } else {
-                let pending = run.tx.submit();
-                let pass = run.pass;
-                // A task of its own, so the pass is held until the commit is
-                // decided even if this request is dropped (its client went
-                // away): the schema gate relies on that.
-                let committed = tokio::spawn(async move {
-                    let committed = pending.await;
-                    drop(pass);
-                    committed
-                })
-                .await
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-                commit_decision(run.outcome, committed)
+            let decision = match pending {
+                None => CommitDecision::Done(outcome),
+                Some(pending) => commit_decision(outcome, pending.await),
             };
             match decision {
                 CommitDecision::Done(outcome) => return Ok(outcome),

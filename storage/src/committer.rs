@@ -44,8 +44,29 @@ pub struct CommitRequest {
     pub catalog: Vec<CatalogChange>,
 }
 
-/// Where the committer sends a commit's outcome.
-pub type CommitReply = oneshot::Sender<Result<Timestamp>>;
+/// Where the committer sends a commit's outcome, with whatever the
+/// committing side asked to keep alive until then.
+pub struct CommitReply {
+    sender: oneshot::Sender<Result<Timestamp>>,
+    /// Dropped just after the outcome is sent: once the commit is durable
+    /// and readable, or rejected (see `Transaction::submit_holding`).
+    _hold: Option<Box<dyn Send>>,
+}
+
+impl CommitReply {
+    pub fn new(sender: oneshot::Sender<Result<Timestamp>>, hold: Option<Box<dyn Send>>) -> Self {
+        Self {
+            sender,
+            _hold: hold,
+        }
+    }
+
+    /// Sends the outcome (nobody may be waiting any more), then releases
+    /// what was held.
+    pub fn send(self, outcome: Result<Timestamp>) {
+        let _ = self.sender.send(outcome);
+    }
+}
 
 pub enum Message {
     Commit(Box<CommitRequest>, CommitReply),
@@ -142,7 +163,7 @@ impl Committer {
         let mut write_log = shared.write_log.write();
         for (req, reply) in group {
             if let Err(e) = check(&write_log, &req) {
-                let _ = reply.send(Err(e));
+                reply.send(Err(e));
                 continue;
             }
             let ts = self.next_ts();
@@ -154,7 +175,7 @@ impl Committer {
                     accepted.push((ts, reply));
                 }
                 Err(e) => {
-                    let _ = reply.send(Err(e));
+                    reply.send(Err(e));
                 }
             }
         }
@@ -176,14 +197,14 @@ impl Committer {
                 let last = accepted.last().map(|a| a.0).unwrap_or(first_ts);
                 self.shared.repeatable_ts.fetch_max(last, Ordering::AcqRel);
                 for (ts, reply) in accepted {
-                    let _ = reply.send(Ok(ts));
+                    reply.send(Ok(ts));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit batch failed");
                 self.shared.write_log.write().truncate_from(first_ts);
                 for (_, reply) in accepted {
-                    let _ = reply.send(Err(StorageError::Persistence(e.to_string())));
+                    reply.send(Err(StorageError::Persistence(e.to_string())));
                 }
             }
         }

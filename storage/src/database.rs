@@ -12,7 +12,7 @@ use crossbeam_channel::Sender;
 use parking_lot::RwLock;
 
 use crate::catalog::{Catalog, FIRST_INDEX_ID};
-use crate::committer::{now_ns, CommitRequest, Committer, Message};
+use crate::committer::{now_ns, CommitReply, CommitRequest, Committer, Message};
 use crate::error::{Result, StorageError};
 use crate::id::FIRST_USER_TABLE;
 use crate::keys;
@@ -231,9 +231,10 @@ impl Database {
     }
 
     /// Hands a commit to the committer; the result answers once it is
-    /// durable (or rejected).
-    pub(crate) fn submit(&self, req: CommitRequest) -> PendingCommit {
-        let (reply, rx) = oneshot::channel();
+    /// durable (or rejected). `hold` is dropped once the outcome is known.
+    pub(crate) fn submit(&self, req: CommitRequest, hold: Option<Box<dyn Send>>) -> PendingCommit {
+        let (sender, rx) = oneshot::channel();
+        let reply = CommitReply::new(sender, hold);
         match self.inner.send(Message::Commit(Box::new(req), reply)) {
             Ok(()) => PendingCommit::waiting(rx),
             Err(_) => PendingCommit::ready(Err(StorageError::ShutDown)),

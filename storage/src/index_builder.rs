@@ -40,7 +40,7 @@ impl Database {
             catalog: changes,
             ..Default::default()
         };
-        match self.submit(req).wait() {
+        match self.submit(req, None).wait() {
             Ok(_) => {}
             // Created concurrently: fine, use theirs.
             Err(StorageError::Conflict { .. }) => {}
@@ -123,20 +123,26 @@ impl Database {
             created_ts: 0,
         };
         let registered_ts = self
-            .submit(CommitRequest {
-                begin_ts: self.repeatable_ts(),
-                catalog: vec![CatalogChange::PutIndex(meta.clone())],
-                ..Default::default()
-            })
+            .submit(
+                CommitRequest {
+                    begin_ts: self.repeatable_ts(),
+                    catalog: vec![CatalogChange::PutIndex(meta.clone())],
+                    ..Default::default()
+                },
+                None,
+            )
             .wait()?;
         meta.created_ts = registered_ts;
         self.backfill(&meta, progress)?;
         meta.state = IndexState::Ready;
-        self.submit(CommitRequest {
-            begin_ts: self.repeatable_ts(),
-            catalog: vec![CatalogChange::PutIndex(meta)],
-            ..Default::default()
-        })
+        self.submit(
+            CommitRequest {
+                begin_ts: self.repeatable_ts(),
+                catalog: vec![CatalogChange::PutIndex(meta)],
+                ..Default::default()
+            },
+            None,
+        )
         .wait()?;
         Ok(id)
     }
@@ -195,11 +201,14 @@ impl Database {
             .filter(|m| matches!(m.kind, IndexKind::User { .. }))
             .ok_or_else(|| StorageError::IndexNotFound(format!("{table}.{name}")))?
             .clone();
-        self.submit(CommitRequest {
-            begin_ts: self.repeatable_ts(),
-            catalog: vec![CatalogChange::DropIndex(meta.id)],
-            ..Default::default()
-        })
+        self.submit(
+            CommitRequest {
+                begin_ts: self.repeatable_ts(),
+                catalog: vec![CatalogChange::DropIndex(meta.id)],
+                ..Default::default()
+            },
+            None,
+        )
         .wait()?;
         let p = self.persistence();
         let prefix = keys::index_prefix(meta.id);

@@ -514,7 +514,18 @@ impl Transaction {
     /// Hands the writes to the committer without waiting: the returned
     /// [`PendingCommit`] answers once they are durable (or rejected by the
     /// OCC check). A read-only transaction is done at its begin timestamp.
-    pub fn submit(mut self) -> PendingCommit {
+    pub fn submit(self) -> PendingCommit {
+        self.submit_with(None)
+    }
+
+    /// Like [`Self::submit`], and `hold` stays alive until the outcome is
+    /// decided, whether or not anyone still waits for it (for a guard that
+    /// must outlive the commit, such as a schema check's).
+    pub fn submit_holding<T: Send + 'static>(self, hold: T) -> PendingCommit {
+        self.submit_with(Some(Box::new(hold)))
+    }
+
+    fn submit_with(mut self, hold: Option<Box<dyn Send>>) -> PendingCommit {
         if self.is_read_only() {
             return PendingCommit::ready(Ok(self.begin_ts));
         }
@@ -537,7 +548,7 @@ impl Transaction {
             writes,
             catalog: std::mem::take(&mut self.catalog_changes),
         };
-        self.db.submit(req)
+        self.db.submit(req, hold)
     }
 }
 

@@ -263,3 +263,25 @@ fn submitted_commits_are_awaited_and_report_conflicts() {
         Some(&f(11.0))
     );
 }
+
+/// What `submit_holding` holds is released only once the commit is durable
+/// and readable, even when nobody waits for the outcome.
+#[test]
+fn a_held_guard_outlives_the_commit_without_a_waiter() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut tx = db.begin();
+    let id = tx.insert("accounts", obj(&[("balance", f(5.0))])).unwrap();
+    let (guard, released) = crossbeam_channel::bounded::<()>(1);
+    drop(tx.submit_holding(guard));
+    // The guard is a sender: its receiver disconnects when it is dropped.
+    assert_eq!(
+        released.recv_timeout(Duration::from_secs(10)),
+        Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+    );
+    let mut check = db.begin();
+    assert_eq!(
+        check.get(&id).unwrap().unwrap().fields.get("balance"),
+        Some(&f(5.0))
+    );
+}
