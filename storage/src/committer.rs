@@ -7,6 +7,8 @@
 //! - `repeatable_ts` only advances past a timestamp once every commit at or
 //!   below it is durable and applied, so reads at it are repeatable.
 //! - Commit timestamps are strictly increasing and at least wall-clock time.
+//! - What a commit holds (`Transaction::submit_holding`) is released only
+//!   after its outcome is sent, so after it is readable if it succeeded.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
