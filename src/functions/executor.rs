@@ -185,22 +185,14 @@ impl RuntimeExecutor {
                 tokio::time::sleep(retry_delay(attempt)).await;
             }
             let req = request.clone();
-            // The commit is submitted on the worker, holding the mutation's
-            // schema-gate pass until its outcome is decided (even if this
-            // request is dropped meanwhile: the schema gate relies on it).
-            let (outcome, pending) = self
+            let run = self
                 .on_worker(active.clone(), move |runtime, target| {
-                    let run = execute_mutation(runtime, target, &req);
-                    if run.outcome.result.is_err() {
-                        (run.outcome, None)
-                    } else {
-                        (run.outcome, Some(run.tx.submit_holding(run.pass)))
-                    }
+                    execute_mutation(runtime, target, &req)
                 })
                 .await?;
-            let decision = match pending {
-                None => CommitDecision::Done(outcome),
-                Some(pending) => commit_decision(outcome, pending.await),
+            let decision = match run.commit {
+                None => CommitDecision::Done(run.outcome),
+                Some(commit) => commit_decision(run.outcome, commit.await),
             };
             match decision {
                 CommitDecision::Done(outcome) => return Ok(outcome),

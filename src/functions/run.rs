@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value as JsonValue;
-use storage::{Database, ReadSet, StorageError};
+use storage::{Database, PendingCommit, ReadSet, StorageError};
 use udf_runtime::{
     ExecuteError, ExecuteOutcome, ExecuteRequest, FetchRequest, FetchResponse, FunctionAddress,
     Host, HostError, HostResult, ModuleSet, NestedCall, NestedOutcome, PageRequest, Runtime,
@@ -16,7 +16,7 @@ use udf_runtime::{
 
 use super::document_validators::DocumentValidators;
 use super::outbound::Outbound;
-use super::schema_gate::{SchemaGate, WritePass};
+use super::schema_gate::SchemaGate;
 use super::storage_host::{host_error, StorageHost};
 
 /// Re-executions of a mutation after an OCC conflict (Convex: 4).
@@ -39,7 +39,8 @@ pub struct Target<'a> {
     pub modules: &'a Arc<ModuleSet>,
     pub outbound: &'a Outbound,
     /// The validators writes are checked against: those of the
-    /// [`WritePass`] a mutation holds (none for queries and actions).
+    /// [`WritePass`](super::schema_gate::WritePass) a mutation holds (none
+    /// for queries and actions).
     pub schema: &'a DocumentValidators,
     /// Where a mutation gets its pass.
     pub schema_gate: &'a Arc<SchemaGate>,
@@ -85,22 +86,24 @@ pub fn run_query_recorded(
     })
 }
 
-/// A mutation executed and not yet committed.
-pub struct ExecutedMutation {
+/// A mutation executed, with its commit submitted if it succeeded.
+pub struct SubmittedMutation {
     pub outcome: ExecuteOutcome,
-    pub tx: storage::Transaction,
-    /// Held until the commit returned (see [`SchemaGate`]).
-    pub pass: WritePass,
+    /// `None` when the function failed: it writes nothing.
+    pub commit: Option<PendingCommit>,
 }
 
-/// Executes a mutation without committing: the caller commits the returned
-/// transaction (off the worker thread, so the worker is free for the next
-/// function while the commit waits for its group's fsync).
+/// Executes a mutation and submits its writes without waiting for them, so
+/// the worker is free for the next function while the commit waits for its
+/// group's fsync. The committer holds the mutation's
+/// [`WritePass`](super::schema_gate::WritePass) until the outcome is
+/// decided, even if nobody waits for it any more (the [`SchemaGate`]
+/// relies on that).
 pub fn execute_mutation(
     runtime: &Runtime,
     target: &Target<'_>,
     request: &ExecuteRequest,
-) -> ExecutedMutation {
+) -> SubmittedMutation {
     let pass = target.schema_gate.enter();
     let target = Target {
         schema: &pass.validators,
@@ -111,7 +114,8 @@ pub fn execute_mutation(
         let mut host = StorageHost::new(&mut tx, UdfType::Mutation, runtime, &target, request, 0);
         runtime.execute(target.modules, request, &mut host)
     };
-    ExecutedMutation { outcome, tx, pass }
+    let commit = outcome.result.is_ok().then(|| tx.submit_holding(pass));
+    SubmittedMutation { outcome, commit }
 }
 
 /// What a mutation's commit attempt decided.
@@ -119,14 +123,6 @@ pub enum CommitDecision {
     Done(ExecuteOutcome),
     Retry { table: Option<String> },
     Failed(RunError),
-}
-
-/// Commits a successful mutation's transaction (failed ones write nothing).
-pub fn commit_mutation(outcome: ExecuteOutcome, tx: storage::Transaction) -> CommitDecision {
-    if outcome.result.is_err() {
-        return CommitDecision::Done(outcome);
-    }
-    commit_decision(outcome, tx.commit())
 }
 
 /// What to do with a successful mutation given its commit's result.
@@ -166,8 +162,10 @@ pub fn run_mutation(
             std::thread::sleep(retry_delay(attempt));
         }
         let run = execute_mutation(runtime, target, request);
-        let decision = commit_mutation(run.outcome, run.tx);
-        drop(run.pass);
+        let decision = match run.commit {
+            None => CommitDecision::Done(run.outcome),
+            Some(commit) => commit_decision(run.outcome, commit.wait()),
+        };
         match decision {
             CommitDecision::Done(outcome) => return Ok(outcome),
             CommitDecision::Retry { table } => last_table = table.unwrap_or(last_table),

@@ -17,10 +17,22 @@ use crate::index::{check_user_index, IndexKind, IndexMeta, IndexState};
 use crate::keys::{self, IndexId};
 use crate::mvcc;
 use crate::persistence::{Direction, Durability, WriteBatch};
+use crate::Timestamp;
 
 const BACKFILL_BATCH: usize = 1000;
 
 impl Database {
+    /// Commits catalog changes alone, at the latest timestamp, and waits
+    /// until they are durable.
+    fn commit_catalog(&self, catalog: Vec<CatalogChange>) -> Result<Timestamp> {
+        let req = CommitRequest {
+            begin_ts: self.repeatable_ts(),
+            catalog,
+            ..Default::default()
+        };
+        self.submit(req, None).wait()
+    }
+
     /// Creates the table if it does not exist (so a schema can declare
     /// indexes on empty tables), returning its number.
     pub fn ensure_table(&self, name: &str) -> Result<crate::id::TableNumber> {
@@ -122,28 +134,11 @@ impl Database {
             state: IndexState::Backfilling,
             created_ts: 0,
         };
-        let registered_ts = self
-            .submit(
-                CommitRequest {
-                    begin_ts: self.repeatable_ts(),
-                    catalog: vec![CatalogChange::PutIndex(meta.clone())],
-                    ..Default::default()
-                },
-                None,
-            )
-            .wait()?;
+        let registered_ts = self.commit_catalog(vec![CatalogChange::PutIndex(meta.clone())])?;
         meta.created_ts = registered_ts;
         self.backfill(&meta, progress)?;
         meta.state = IndexState::Ready;
-        self.submit(
-            CommitRequest {
-                begin_ts: self.repeatable_ts(),
-                catalog: vec![CatalogChange::PutIndex(meta)],
-                ..Default::default()
-            },
-            None,
-        )
-        .wait()?;
+        self.commit_catalog(vec![CatalogChange::PutIndex(meta)])?;
         Ok(id)
     }
 
@@ -201,15 +196,7 @@ impl Database {
             .filter(|m| matches!(m.kind, IndexKind::User { .. }))
             .ok_or_else(|| StorageError::IndexNotFound(format!("{table}.{name}")))?
             .clone();
-        self.submit(
-            CommitRequest {
-                begin_ts: self.repeatable_ts(),
-                catalog: vec![CatalogChange::DropIndex(meta.id)],
-                ..Default::default()
-            },
-            None,
-        )
-        .wait()?;
+        self.commit_catalog(vec![CatalogChange::DropIndex(meta.id)])?;
         let p = self.persistence();
         let prefix = keys::index_prefix(meta.id);
         let end = keys::prefix_successor(&prefix).unwrap_or_else(|| vec![0xFF; 6]);

@@ -38,10 +38,7 @@ fn write_after_read_conflicts_and_names_the_table() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     let mut check = db.begin();
-    assert_eq!(
-        check.get(&id).unwrap().unwrap().fields.get("balance"),
-        Some(&f(11.0))
-    );
+    assert_eq!(field(&mut check, &id, "balance"), Some(f(11.0)));
 }
 
 #[test]
@@ -258,10 +255,7 @@ fn submitted_commits_are_awaited_and_report_conflicts() {
         Err(StorageError::Conflict { .. })
     ));
     let mut check = db.begin();
-    assert_eq!(
-        check.get(&id).unwrap().unwrap().fields.get("balance"),
-        Some(&f(11.0))
-    );
+    assert_eq!(field(&mut check, &id, "balance"), Some(f(11.0)));
 }
 
 /// What `submit_holding` holds is released only once the commit is durable
@@ -280,8 +274,5 @@ fn a_held_guard_outlives_the_commit_without_a_waiter() {
         Err(crossbeam_channel::RecvTimeoutError::Disconnected)
     );
     let mut check = db.begin();
-    assert_eq!(
-        check.get(&id).unwrap().unwrap().fields.get("balance"),
-        Some(&f(5.0))
-    );
+    assert_eq!(field(&mut check, &id, "balance"), Some(f(5.0)));
 }

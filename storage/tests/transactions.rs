@@ -86,10 +86,7 @@ fn point_gets_read_the_transaction_snapshot_while_others_commit() {
 
     let mut reader = db.begin();
     // Its first get opens its view of the store; later gets reuse it.
-    assert_eq!(
-        reader.get(&a).unwrap().unwrap().fields.get("n"),
-        Some(&i(1))
-    );
+    assert_eq!(field(&mut reader, &a, "n"), Some(i(1)));
     for n in 2..=5 {
         let mut w = db.begin();
         w.patch(&a, vec![("n".into(), Some(i(n)))]).unwrap();
@@ -101,26 +98,17 @@ fn point_gets_read_the_transaction_snapshot_while_others_commit() {
     w.delete(&b).unwrap();
     w.commit().unwrap();
     // Neither later patches nor the delete are visible to it.
-    assert_eq!(
-        reader.get(&a).unwrap().unwrap().fields.get("n"),
-        Some(&i(1))
-    );
-    assert_eq!(
-        reader.get(&b).unwrap().unwrap().fields.get("n"),
-        Some(&i(1))
-    );
+    assert_eq!(field(&mut reader, &a, "n"), Some(i(1)));
+    assert_eq!(field(&mut reader, &b, "n"), Some(i(1)));
 
     // A new transaction sees the latest revisions; one at the first
     // commit's timestamp, the first ones.
     let mut latest = db.begin();
-    assert_eq!(
-        latest.get(&a).unwrap().unwrap().fields.get("n"),
-        Some(&i(5))
-    );
+    assert_eq!(field(&mut latest, &a, "n"), Some(i(5)));
     assert!(latest.get(&b).unwrap().is_none());
     let mut old = db.begin_at(first).unwrap();
-    assert_eq!(old.get(&b).unwrap().unwrap().fields.get("n"), Some(&i(1)));
-    assert_eq!(old.get(&a).unwrap().unwrap().fields.get("n"), Some(&i(1)));
+    assert_eq!(field(&mut old, &b, "n"), Some(i(1)));
+    assert_eq!(field(&mut old, &a, "n"), Some(i(1)));
 }
 
 #[test]
@@ -150,7 +138,7 @@ fn data_survives_reopen() {
     };
     let db = open(dir.path());
     let mut tx = db.begin();
-    assert_eq!(tx.get(&id).unwrap().unwrap().fields.get("k"), Some(&s("v")));
+    assert_eq!(field(&mut tx, &id, "k"), Some(s("v")));
     // Table numbers are not reused after reopen.
     let id2 = tx.insert("other", obj(&[])).unwrap();
     assert!(id2.table.0 > id.table.0);

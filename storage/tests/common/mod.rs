@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use storage::{Database, DatabaseOptions, Object, Value};
+use storage::{Database, DatabaseOptions, DocumentId, Object, Transaction, Value};
 
 pub fn open(dir: &std::path::Path) -> Database {
     Database::open(dir, DatabaseOptions::default()).expect("open database")
@@ -35,4 +35,10 @@ pub fn f(v: f64) -> Value {
 
 pub fn i(v: i64) -> Value {
     Value::Int64(v)
+}
+
+/// Field `name` of document `id` as `tx` sees it; the document must exist.
+pub fn field(tx: &mut Transaction, id: &DocumentId, name: &str) -> Option<Value> {
+    let doc = tx.get(id).expect("get").expect("document exists");
+    doc.fields.get(name).cloned()
 }
