@@ -137,6 +137,23 @@ fn runtime(c: &mut Criterion<CpuTime>) {
         b.iter(|| run_ok(&mut reader, &empty))
     });
 
+    // Convex's own conversions of one document's wire text (parse,
+    // jsonToConvex, convexToJson, stringify), which every document read and
+    // returned goes through: the part of a streamed document's cost that is
+    // the bundle's JavaScript rather than Basalt's.
+    let document = r#"{"_id":"k57a2b3c4d5e6f7g8h9j0k1m2n3p4q5r","_creationTime":1733000000000.5,"author":"ada","body":"message 12"}"#;
+    for times in [0, 100] {
+        let mut convert = reader.request(
+            UdfType::Query,
+            "diagnostics:convertValues",
+            json!({ "text": document, "times": times }),
+        );
+        convert.allow_internal = true;
+        group.bench_function(format!("warm query converting a document {times} times"), |b| {
+            b.iter(|| run_ok(&mut reader, &convert))
+        });
+    }
+
     let mut strict = App::new();
     strict.mode = ContextMode::Strict;
     let ping_strict = strict.request(UdfType::Query, "messages:ping", json!({}));

@@ -238,3 +238,25 @@ fn console_formats_like_convex() {
     );
     assert_eq!(outcome.log_lines[1], "[ERROR] [Error: shown]");
 }
+
+#[test]
+fn convex_value_conversions_round_trip_every_type() {
+    let mut app = App::new();
+    // Keys out of order, an int64, bytes, special floats, nesting.
+    let text = r#"{"z":{"$integer":"AQAAAAAAAAA="},"b":{"$bytes":"AAEC"},"nan":{"$float":"AAAAAAAA+H8="},"neg0":{"$float":"AAAAAAAAAIA="},"a":[1.5,"s",null,true,{"y":{"x":[]}}]}"#;
+    let out = internal(
+        &mut app,
+        Query,
+        "diagnostics:convertValues",
+        json!({ "text": text, "times": 3 }),
+        1,
+    )
+    .result
+    .unwrap();
+    let out: serde_json::Value = serde_json::from_str(out.as_str().unwrap()).unwrap();
+    // convexToJson writes keys in sorted order; every value survives.
+    assert_eq!(
+        serde_json::to_string(&out).unwrap(),
+        r#"{"a":[1.5,"s",null,true,{"y":{"x":[]}}],"b":{"$bytes":"AAEC"},"nan":{"$float":"AAAAAAAA+H8="},"neg0":{"$float":"AAAAAAAAAIA="},"z":{"$integer":"AQAAAAAAAAA="}}"#
+    );
+}

@@ -1,7 +1,7 @@
 // Internal functions that probe the runtime itself: determinism of time and
 // randomness, module-level state, limits and timers. Used by Basalt's tests;
 // internal, so clients cannot call them.
-import { v } from "convex/values";
+import { convexToJson, jsonToConvex, v } from "convex/values";
 import { internalAction, internalMutation, internalQuery } from "./_generated/server";
 
 let calls = 0;
@@ -84,5 +84,19 @@ export const inspect = internalQuery({
     console.log({ a: 1, nested: { list: [1, "two"] } }, [1, 2], 5n, null, undefined);
     console.error(new Error("shown"));
     return null;
+  },
+});
+
+// Convex's own value conversions, run `times` times on a document's wire
+// text as every document read and returned goes through them: parse,
+// `jsonToConvex`, `convexToJson`, stringify. Returns the last round's text.
+export const convertValues = internalQuery({
+  args: { text: v.string(), times: v.number() },
+  handler: async (_ctx, { text, times }) => {
+    let out = text;
+    for (let i = 0; i < times; i++) {
+      out = JSON.stringify(convexToJson(jsonToConvex(JSON.parse(out))));
+    }
+    return out;
   },
 });
