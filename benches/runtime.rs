@@ -149,9 +149,10 @@ fn runtime(c: &mut Criterion<CpuTime>) {
             json!({ "text": document, "times": times }),
         );
         convert.allow_internal = true;
-        group.bench_function(format!("warm query converting a document {times} times"), |b| {
-            b.iter(|| run_ok(&mut reader, &convert))
-        });
+        group.bench_function(
+            format!("warm query converting a document {times} times"),
+            |b| b.iter(|| run_ok(&mut reader, &convert)),
+        );
     }
 
     let mut strict = App::new();

@@ -74,16 +74,8 @@ pub struct PushRecord {
 impl PushRecord {
     /// The type of a deployed function, if it exists.
     pub fn function_type(&self, module: &str, function: &str) -> Option<udf_runtime::UdfType> {
-        match self
-            .functions
-            .get(&format!("{module}:{function}"))?
-            .as_str()
-        {
-            "Query" => Some(udf_runtime::UdfType::Query),
-            "Mutation" => Some(udf_runtime::UdfType::Mutation),
-            "Action" => Some(udf_runtime::UdfType::Action),
-            _ => None,
-        }
+        let name = self.functions.get(&format!("{module}:{function}"))?;
+        udf_runtime::UdfType::from_name(name).filter(|t| *t != udf_runtime::UdfType::HttpAction)
     }
 
     /// The modules the runtime loads (isolate modules and the schema).

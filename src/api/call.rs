@@ -9,9 +9,9 @@ use crate::api::client_version::ClientVersion;
 use crate::api::format::OutputFormat;
 use crate::api::function_path::CanonicalPath;
 use crate::api::timestamp::Timestamp;
-use crate::api::udf_type::UdfType;
 use crate::error::ApiError;
 use crate::http::request_id::RequestId;
+use udf_runtime::UdfType;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionCall {

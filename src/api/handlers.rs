@@ -18,11 +18,11 @@ use crate::api::requests::{
     RunRequest,
 };
 use crate::api::response::UdfResponse;
-use crate::api::udf_type::UdfType;
 use crate::error::ApiError;
 use crate::http::body::{JsonBody, QueryParams};
 use crate::http::trace::record_function;
 use crate::state::AppState;
+use udf_runtime::UdfType;
 
 /// How long a call waits for a free slot before 503 `Overloaded`.
 const SLOT_WAIT: Duration = Duration::from_secs(30);

@@ -12,7 +12,6 @@ pub mod handlers;
 pub mod requests;
 pub mod response;
 pub mod timestamp;
-pub mod udf_type;
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -9,8 +9,8 @@ use crate::api::context::CallContext;
 use crate::api::format::OutputFormat;
 use crate::api::function_path::CanonicalPath;
 use crate::api::timestamp::Timestamp;
-use crate::api::udf_type::UdfType;
 use crate::error::ApiError;
+use udf_runtime::UdfType;
 
 /// `{path, args, format?, componentPath?}` of `/api/query`, `/api/mutation`,
 /// `/api/action`, `/api/function` and each entry of `/api/query_batch`.

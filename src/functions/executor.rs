@@ -20,7 +20,6 @@ use crate::api::executor::{BoxFuture, FunctionExecutor};
 use crate::api::format::OutputFormat;
 use crate::api::response::UdfResponse;
 use crate::api::timestamp::Timestamp;
-use crate::api::udf_type::UdfType as ApiUdfType;
 use crate::deployment::{ActivePush, Deployment};
 use crate::error::ApiError;
 use crate::functions::logs::Execution;
@@ -33,15 +32,6 @@ pub struct RuntimeExecutor {
     pub outbound: Arc<Outbound>,
     /// The deployment's context mode (nested calls inherit it).
     pub context_mode: ContextMode,
-}
-
-fn to_runtime_type(t: ApiUdfType) -> udf_runtime::UdfType {
-    match t {
-        ApiUdfType::Query => udf_runtime::UdfType::Query,
-        ApiUdfType::Mutation => udf_runtime::UdfType::Mutation,
-        ApiUdfType::Action => udf_runtime::UdfType::Action,
-        ApiUdfType::HttpAction => udf_runtime::UdfType::HttpAction,
-    }
 }
 
 /// Re-encodes an encoded-JSON value in the requested output format. Always
@@ -216,7 +206,7 @@ impl RuntimeExecutor {
             });
         };
         let udf_type = match call.udf_type {
-            Some(t) => to_runtime_type(t),
+            Some(t) => t,
             None => active
                 .record
                 .function_type(call.path.module(), call.path.function())

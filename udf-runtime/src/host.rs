@@ -41,6 +41,28 @@ impl UdfType {
             UdfType::HttpAction => "HttpAction",
         }
     }
+
+    /// The lower-case form used in logs and messages (`query`, …, `HTTP action`).
+    pub fn lowercase(self) -> &'static str {
+        match self {
+            UdfType::Query => "query",
+            UdfType::Mutation => "mutation",
+            UdfType::Action => "action",
+            UdfType::HttpAction => "HTTP action",
+        }
+    }
+
+    /// Parses [`UdfType::as_str`]'s form.
+    pub fn from_name(name: &str) -> Option<UdfType> {
+        [
+            UdfType::Query,
+            UdfType::Mutation,
+            UdfType::Action,
+            UdfType::HttpAction,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+    }
 }
 
 impl std::fmt::Display for UdfType {

@@ -65,16 +65,20 @@ impl Runtime {
         &self,
         module_set: &Arc<ModuleSet>,
     ) -> Result<JsContext, ExecuteError> {
-        let limit = self.engine.alloc.limit();
-        self.engine.alloc.set_limit(
-            self.engine
-                .alloc
-                .used()
-                .saturating_add(self.config.memory_limit),
-        );
-        let created = JsContext::create(&self.engine, module_set);
-        self.engine.alloc.set_limit(limit);
+        let created = self.with_memory_budget(|| JsContext::create(&self.engine, module_set));
         created.map_err(|e| ExecuteError::System(format!("creating a JavaScript context: {e}")))
+    }
+
+    /// Runs `f` with the heap allowed to grow by the configured memory limit
+    /// over what it holds now (nested executions get their own budget on
+    /// top), then restores the previous limit.
+    fn with_memory_budget<R>(&self, f: impl FnOnce() -> R) -> R {
+        let alloc = &self.engine.alloc;
+        let previous = alloc.limit();
+        alloc.set_limit(alloc.used().saturating_add(self.config.memory_limit));
+        let result = f();
+        alloc.set_limit(previous);
+        result
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -102,14 +106,7 @@ impl Runtime {
         modules: &[&str],
     ) -> Result<(), ExecuteError> {
         let mut context = self.new_context(module_set)?;
-        let limit = self.engine.alloc.limit();
-        self.engine.alloc.set_limit(
-            self.engine
-                .alloc
-                .used()
-                .saturating_add(self.config.memory_limit),
-        );
-        let loaded = {
+        let loaded = self.with_memory_budget(|| {
             let deadline = std::time::Instant::now() + self.config.query_timeout;
             let _entered = self.engine.enter(module_set, Some(deadline));
             let js = context.context.clone();
@@ -130,8 +127,7 @@ impl Runtime {
                 }
                 Ok(())
             })
-        };
-        self.engine.alloc.set_limit(limit);
+        });
         if self.engine.take_interrupted() {
             return Err(ExecuteError::Js(JsError::from_message(
                 "Function execution timed out while loading modules",
@@ -181,20 +177,17 @@ impl Runtime {
             },
         };
 
-        let limit = self.engine.alloc.limit();
         let heap_before = self.engine.alloc.used();
-        self.engine
-            .alloc
-            .set_limit(heap_before.saturating_add(self.config.memory_limit));
-        let outcome = driver::run(
-            &self.engine,
-            &self.config,
-            &mut context,
-            request,
-            &path,
-            host,
-        );
-        self.engine.alloc.set_limit(limit);
+        let outcome = self.with_memory_budget(|| {
+            driver::run(
+                &self.engine,
+                &self.config,
+                &mut context,
+                request,
+                &path,
+                host,
+            )
+        });
         let log_lines = context.shared.logs.borrow_mut().take();
 
         let keep = outcome.reusable
