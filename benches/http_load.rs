@@ -5,7 +5,8 @@
 //! in the machine's load during the run shows and is split). Reports
 //! requests/s and p50/p99 for an insert mutation and a get-by-id query,
 //! once with every call reading another document (no query-cache hits) and
-//! once with repeated calls (mostly hits).
+//! once with repeated calls (mostly hits), and for a query that does no
+//! work and never hits the cache (the fixed cost of an uncached call).
 //!
 //! Run: `cargo bench --bench http_load` (needs `npm ci --prefix examples/app`).
 //! Every loop is bounded by a request count and a deadline.
@@ -148,6 +149,18 @@ fn main() {
             Some(get_body(id))
         }),
     );
+    // A query that does no work and never hits the cache: what every
+    // uncached call costs before the function's own JavaScript.
+    let echo = drive(
+        &format!("{url}/api/query"),
+        pid,
+        Arc::new(move |w, n| {
+            Some(format!(
+                r#"{{"path":"messages:echo","args":{{"n":{}}},"format":"json"}}"#,
+                w * REQUESTS_PER_WORKER + n
+            ))
+        }),
+    );
     drop(basalt);
     let after = drive(&hello, None, Arc::new(|_, _| None));
     let baseline_rps = (before.rps + after.rps) / 2.0;
@@ -170,6 +183,7 @@ fn main() {
     row("insert mutation", &insert);
     row("get-by-id query (uncached)", &get_miss);
     row("get-by-id query (repeated)", &get_hit);
+    row("echo query (uncached)", &echo);
 }
 
 fn get_body(id: &str) -> String {

@@ -17,6 +17,13 @@ export const ping = query({
   handler: async () => "pong",
 });
 
+// Returns its argument: the cheapest query whose result the cache cannot
+// have (the load bench sends a new number on every call).
+export const echo = query({
+  args: { n: v.number() },
+  handler: async (_ctx, { n }) => n,
+});
+
 export const list = query({
   args: { author: v.string(), limit: v.optional(v.number()) },
   returns: v.array(message),
