@@ -25,6 +25,12 @@ pub fn app_modules() -> Arc<ModuleSet> {
         .clone()
 }
 
+fn fresh_host(runtime: &Rc<Runtime>, modules: &Arc<ModuleSet>) -> FakeHost {
+    let mut host = FakeHost::for_example_app();
+    host.nested = Some((runtime.clone(), modules.clone()));
+    host
+}
+
 /// A runtime plus a fake host wired for nested calls.
 pub struct App {
     pub runtime: Rc<Runtime>,
@@ -41,14 +47,19 @@ impl App {
     pub fn with_config(config: RuntimeConfig) -> App {
         let runtime = Rc::new(Runtime::new(config).expect("runtime"));
         let modules = app_modules();
-        let mut host = FakeHost::for_example_app();
-        host.nested = Some((runtime.clone(), modules.clone()));
+        let host = fresh_host(&runtime, &modules);
         App {
             runtime,
             modules,
             host,
             mode: ContextMode::Warm,
         }
+    }
+
+    /// Replaces the host with an empty one (the runtime and its warm
+    /// contexts stay).
+    pub fn reset_host(&mut self) {
+        self.host = fresh_host(&self.runtime, &self.modules);
     }
 
     pub fn request(&self, udf_type: UdfType, path: &str, args: JsonValue) -> ExecuteRequest {
