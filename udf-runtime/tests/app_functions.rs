@@ -301,6 +301,52 @@ fn web_globals_in_an_action() {
     assert_eq!(out["cloned"], json!({"a": [1, 2, {"b": "héllo"}]}));
 }
 
+#[test]
+fn abort_controllers_and_events_in_an_action() {
+    let mut app = App::new();
+    app.host
+        .fetch_routes
+        .insert("https://api.example.com/x".into(), canned(200, &[], "ok"));
+    let outcome = app.run(
+        Action,
+        "actions:cancellation",
+        json!({"url": "https://api.example.com/x"}),
+    );
+    let out = outcome.result.expect("cancellation");
+    assert_eq!(
+        out,
+        json!({
+            "status": 200,
+            // Listeners in registration order (the handler where it was
+            // first set), each once: a second abort fires nothing.
+            "seen": ["listener:abort", "onabort", "once"],
+            "aborted": true,
+            // A fetch with an aborted signal rejects with its reason and
+            // sends nothing.
+            "rejected": "AbortError 20 true",
+            // Aborted while queued: rejected with the given reason.
+            "abortedInFlight": "changed my mind",
+            "thrown": "AbortError",
+            "anyReason": "why",
+            "timedOut": "TimeoutError",
+            // A throwing listener is logged; the next one still runs.
+            "detail": 42,
+            "notCancelled": true,
+            "self": true,
+        })
+    );
+    // The live fetch and the one aborted while queued reached the host.
+    assert_eq!(app.host.fetch_batches.concat().len(), 2);
+    assert!(
+        outcome
+            .log_lines
+            .iter()
+            .any(|l| l.starts_with("[ERROR]") && l.contains("listener failed")),
+        "{:?}",
+        outcome.log_lines
+    );
+}
+
 fn canned(status: u16, headers: &[(&str, &str)], body: &str) -> udf_runtime::FetchResponse {
     udf_runtime::FetchResponse {
         status,

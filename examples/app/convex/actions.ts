@@ -91,3 +91,66 @@ export const fetchAll = action({
     );
   },
 });
+
+// AbortController, AbortSignal and events, as SDKs use them around fetch().
+export const cancellation = action({
+  args: { url: v.string() },
+  handler: async (_ctx, { url }) => {
+    const seen: string[] = [];
+    const controller = new AbortController();
+    controller.signal.addEventListener("abort", (e) => seen.push(`listener:${e.type}`));
+    controller.signal.onabort = () => seen.push("onabort");
+    controller.signal.addEventListener("abort", () => seen.push("once"), { once: true });
+    const live = await fetch(url, { signal: controller.signal });
+    controller.abort();
+    controller.abort();
+    let rejected = "";
+    try {
+      await fetch(url, { signal: controller.signal });
+    } catch (e: any) {
+      rejected = `${e.name} ${e.code} ${e instanceof DOMException}`;
+    }
+    const inFlight = new AbortController();
+    const pending = fetch(url, { signal: inFlight.signal });
+    inFlight.abort(new Error("changed my mind"));
+    let abortedInFlight = "";
+    try {
+      await pending;
+    } catch (e: any) {
+      abortedInFlight = e.message;
+    }
+    let thrown = "";
+    try {
+      controller.signal.throwIfAborted();
+    } catch (e: any) {
+      thrown = e.name;
+    }
+    const either = AbortSignal.any([new AbortController().signal, AbortSignal.abort("why")]);
+    const timedOut = await new Promise<string>((resolve) => {
+      const signal = AbortSignal.timeout(5);
+      signal.addEventListener("abort", () => resolve(signal.reason.name));
+    });
+    const target = new EventTarget();
+    let detail: unknown = null;
+    target.addEventListener("ping", () => {
+      throw new Error("listener failed");
+    });
+    target.addEventListener("ping", (e) => {
+      detail = (e as CustomEvent).detail;
+    });
+    const notCancelled = target.dispatchEvent(new CustomEvent("ping", { detail: 42 }));
+    return {
+      status: live.status,
+      seen,
+      aborted: controller.signal.aborted,
+      rejected,
+      abortedInFlight,
+      thrown,
+      anyReason: either.reason,
+      timedOut,
+      detail,
+      notCancelled,
+      self: (globalThis as any).self === globalThis,
+    };
+  },
+});

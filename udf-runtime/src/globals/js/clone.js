@@ -1,11 +1,13 @@
 // structuredClone for the value types user code passes around.
 
+import { DOMException } from "basalt:events";
+
 function cloneValue(value, seen) {
   if (value === null || (typeof value !== "object" && typeof value !== "function")) {
-    if (typeof value === "symbol") throw new DOMExceptionLike(`${String(value)} could not be cloned.`);
+    if (typeof value === "symbol") throw new DOMException(`${String(value)} could not be cloned.`, "DataCloneError");
     return value;
   }
-  if (typeof value === "function") throw new DOMExceptionLike(`${value.name || "function"} could not be cloned.`);
+  if (typeof value === "function") throw new DOMException(`${value.name || "function"} could not be cloned.`, "DataCloneError");
   if (seen.has(value)) return seen.get(value);
   let out;
   if (Array.isArray(value)) {
@@ -39,7 +41,7 @@ function cloneValue(value, seen) {
     out = Object(value.valueOf());
   } else {
     const tag = Object.prototype.toString.call(value);
-    if (tag !== "[object Object]") throw new DOMExceptionLike(`${tag} could not be cloned.`);
+    if (tag !== "[object Object]") throw new DOMException(`${tag} could not be cloned.`, "DataCloneError");
     out = {};
     seen.set(value, out);
     for (const key of Object.keys(value)) out[key] = cloneValue(value[key], seen);
@@ -47,13 +49,6 @@ function cloneValue(value, seen) {
   }
   seen.set(value, out);
   return out;
-}
-
-class DOMExceptionLike extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "DataCloneError";
-  }
 }
 
 export function installClone(g) {

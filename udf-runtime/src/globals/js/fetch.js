@@ -1,9 +1,10 @@
 // Headers, Blob, File, Request and Response (bodies held in memory; no
 // streams), `fetch` (actions only: the host performs each request, redirects
-// are followed here as the Fetch standard says), plus the conversions HTTP
-// actions use to cross into Rust.
+// are followed here as the Fetch standard says; an aborted `signal` rejects
+// it), plus the conversions HTTP actions use to cross into Rust.
 
 import { toBytes } from "basalt:encoding";
+import { AbortSignal, neverAborted } from "basalt:events";
 
 const encoder = () => new TextEncoder();
 const decoder = () => new TextDecoder();
@@ -237,12 +238,18 @@ export class Request extends Body {
   #url;
   #method;
   #headers;
+  #signal;
   constructor(input, init = {}) {
     super();
     const source = input instanceof Request ? input : null;
     this.#url = new URL(source ? source.url : String(input)).href;
     this.#method = String(init.method ?? source?.method ?? "GET").toUpperCase();
     this.#headers = new Headers(init.headers ?? source?.headers);
+    const signal = init.signal ?? source?.signal ?? neverAborted();
+    if (!(signal instanceof AbortSignal)) {
+      throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+    }
+    this.#signal = signal;
     const bodyInit = init.body !== undefined ? init.body : source ? source._peek() : null;
     if (bodyInit !== null && bodyInit !== undefined && (this.#method === "GET" || this.#method === "HEAD")) {
       throw new TypeError("Request with GET/HEAD method cannot have body.");
@@ -259,6 +266,9 @@ export class Request extends Body {
   }
   get headers() {
     return this.#headers;
+  }
+  get signal() {
+    return this.#signal;
   }
   clone() {
     return new Request(this);
@@ -400,10 +410,32 @@ async function fetchOnce(request) {
 }
 
 /// `fetch(resource, options)`; `options.redirect` is "follow" (default),
-/// "manual" (return the 3xx) or "error".
+/// "manual" (return the 3xx) or "error"; `options.signal` an AbortSignal.
 export async function fetch(resource, options) {
   let request = new Request(resource, options);
-  let response = await fetchOnce(request);
+  const { signal } = request;
+  signal.throwIfAborted();
+  // Rejects with the signal's reason if it is aborted before the answer
+  // comes; the host's request itself runs to its end, unseen. (Only code
+  // running while the request is still queued can abort it: once the host
+  // sends a batch, no JavaScript, timers included, runs until it answers.)
+  let stopWatching;
+  const aborted = new Promise((_, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort);
+    stopWatching = () => signal.removeEventListener("abort", onAbort);
+  });
+  try {
+    return await followRedirects(request, options, (r) => Promise.race([fetchOnce(r), aborted]));
+  } finally {
+    stopWatching();
+  }
+}
+
+/// Sends `request` with `send`, following redirects as `options.redirect`
+/// says.
+async function followRedirects(request, options, send) {
+  let response = await send(request);
   const mode = options?.redirect ?? "follow";
   if (mode === "manual") return response;
   for (let redirects = 0; redirects < MAX_REDIRECTS; redirects++) {
@@ -422,8 +454,8 @@ export async function fetch(resource, options) {
       for (const name of REQUEST_BODY_HEADERS) headers.delete(name);
     }
     if (new URL(request.url).origin !== target.origin) headers.delete("authorization");
-    request = new Request(target.href, { method, headers, body });
-    response = await fetchOnce(request);
+    request = new Request(target.href, { method, headers, body, signal: request.signal });
+    response = await send(request);
     response._markRedirected();
   }
   throw new TypeError("fetch too many redirects");

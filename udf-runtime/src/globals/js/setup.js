@@ -31,6 +31,7 @@ function asyncSyscall(op, args) {
 const WEB_GLOBALS = [
   "TextEncoder", "TextDecoder", "crypto", "structuredClone", "URL", "URLSearchParams",
   "Headers", "Blob", "File", "FormData", "Request", "Response", "fetch",
+  "DOMException", "Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal",
 ];
 let webCache = null;
 function web() {
@@ -74,6 +75,8 @@ const Convex = Object.freeze({
   jsSyscall,
 });
 Object.defineProperty(g, "Convex", { value: Convex, writable: false, configurable: false });
+// As on Convex (and in workers): libraries probe `self` for a web-like global.
+defineGlobal("self", g);
 
 // --- process.env: one object, updated in place (modules capture it) ---
 const env = {};

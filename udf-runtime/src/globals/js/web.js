@@ -1,10 +1,12 @@
 // The web-platform globals user code expects (TextEncoder, URL, crypto,
-// structuredClone, Headers/Request/Response/Blob/File/FormData), loaded on
-// first use, plus the helpers the `Convex.jsSyscall` ops of HTTP actions use.
+// structuredClone, Headers/Request/Response/Blob/File/FormData, events and
+// AbortController), loaded on first use, plus the helpers the
+// `Convex.jsSyscall` ops of HTTP actions use.
 
 import { installEncoding } from "basalt:encoding";
 import { installCrypto } from "basalt:crypto";
 import { installClone } from "basalt:clone";
+import { installEvents } from "basalt:events";
 import { installUrl } from "basalt:url";
 import { installFetchTypes, requestFromConvexJson, convexJsonFromResponse } from "basalt:fetch";
 
@@ -13,6 +15,7 @@ export function webGlobals(host) {
   installEncoding(out, host);
   installCrypto(out, host);
   installClone(out);
+  installEvents(out);
   installUrl(out);
   installFetchTypes(out);
   out.requestFromConvexJson = requestFromConvexJson;
