@@ -347,6 +347,43 @@ fn abort_controllers_and_events_in_an_action() {
     );
 }
 
+#[test]
+fn readable_streams_in_an_action() {
+    let mut app = App::new();
+    app.host.fetch_routes.insert(
+        "https://api.example.com/events".into(),
+        canned(
+            200,
+            &[("content-type", "text/event-stream")],
+            "data: héllo\n\n",
+        ),
+    );
+    let out = app.ok(
+        Action,
+        "actions:streams",
+        json!({"url": "https://api.example.com/events"}),
+    );
+    assert_eq!(
+        out,
+        json!({
+            // A fetched body read through its stream; reading it uses it.
+            "fetched": "data: héllo\n\n",
+            "used": true,
+            // pull() runs until the source closes; the Response reads it all.
+            "pulled": "1;2;3;",
+            // Both branches of a tee get every chunk.
+            "iterated": ["x", "y", "z"],
+            "second": ["x", "y", "z"],
+            "first": "tick",
+            "locked": "ReadableStream is locked",
+            // cancel() reaches the source, and the stream then reads as done.
+            "cancelledWith": "enough",
+            "afterCancel": true,
+            "failed": "broken source",
+        })
+    );
+}
+
 fn canned(status: u16, headers: &[(&str, &str)], body: &str) -> udf_runtime::FetchResponse {
     udf_runtime::FetchResponse {
         status,

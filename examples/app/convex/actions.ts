@@ -154,3 +154,84 @@ export const cancellation = action({
     };
   },
 });
+
+// Bodies as ReadableStreams (how SDKs read server-sent events), and streams
+// built by user code.
+export const streams = action({
+  args: { url: v.string() },
+  handler: async (_ctx, { url }) => {
+    const decoder = new TextDecoder();
+    const response = await fetch(url);
+    const reader = response.body!.getReader();
+    let fetched = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      fetched += decoder.decode(value, { stream: true });
+    }
+    const used = response.bodyUsed;
+
+    // A stream pulled chunk by chunk, read whole by a Response.
+    let n = 0;
+    const counting = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        n += 1;
+        if (n > 3) controller.close();
+        else controller.enqueue(new TextEncoder().encode(`${n};`));
+      },
+    });
+    const pulled = await new Response(counting).text();
+
+    // Iteration, tee and cancel.
+    const [a, b] = ReadableStream.from(["x", "y", "z"]).tee();
+    const iterated: string[] = [];
+    for await (const chunk of a as any) iterated.push(chunk);
+    const other = b.getReader();
+    const second: string[] = [];
+    for (let r = await other.read(); !r.done; r = await other.read()) second.push(r.value);
+    let cancelledWith = "";
+    const ticking = new ReadableStream<string>({
+      pull(controller) {
+        controller.enqueue("tick");
+      },
+      cancel(reason) {
+        cancelledWith = String(reason);
+      },
+    });
+    const ticks = ticking.getReader();
+    const first = await ticks.read();
+    let locked = "";
+    try {
+      ticking.getReader();
+    } catch (e: any) {
+      locked = e.message;
+    }
+    await ticks.cancel("enough");
+    const afterCancel = await ticks.read();
+
+    // A source that fails: reading the body rejects with its error.
+    const failing = new ReadableStream({
+      start(controller) {
+        controller.error(new Error("broken source"));
+      },
+    });
+    let failed = "";
+    try {
+      await new Response(failing).text();
+    } catch (e: any) {
+      failed = e.message;
+    }
+    return {
+      fetched,
+      used,
+      pulled,
+      iterated,
+      second,
+      first: first.value,
+      locked,
+      cancelledWith,
+      afterCancel: afterCancel.done,
+      failed,
+    };
+  },
+});

@@ -27,6 +27,7 @@ const BUILTIN_SOURCES: &[(&str, &str)] = &[
     ("basalt:crypto", include_str!("js/crypto.js")),
     ("basalt:clone", include_str!("js/clone.js")),
     ("basalt:events", include_str!("js/events.js")),
+    ("basalt:streams", include_str!("js/streams.js")),
     ("basalt:url", include_str!("js/url.js")),
     ("basalt:fetch", include_str!("js/fetch.js")),
     ("basalt:timers", include_str!("js/timers.js")),

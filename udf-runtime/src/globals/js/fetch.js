@@ -1,10 +1,12 @@
-// Headers, Blob, File, Request and Response (bodies held in memory; no
-// streams), `fetch` (actions only: the host performs each request, redirects
-// are followed here as the Fetch standard says; an aborted `signal` rejects
-// it), plus the conversions HTTP actions use to cross into Rust.
+// Headers, Blob, File, Request and Response (bodies held in memory, read
+// whole or as a ReadableStream), `fetch` (actions only: the host performs
+// each request, redirects are followed here as the Fetch standard says; an
+// aborted `signal` rejects it), plus the conversions HTTP actions use to
+// cross into Rust.
 
 import { toBytes } from "basalt:encoding";
 import { AbortSignal, neverAborted } from "basalt:events";
+import { ReadableStream, isDisturbed, streamOf, takeAllQueued } from "basalt:streams";
 
 const encoder = () => new TextEncoder();
 const decoder = () => new TextDecoder();
@@ -149,9 +151,11 @@ export class File extends Blob {
   }
 }
 
-/// Reads a body init into bytes and a default content type.
+/// Reads a body init into bytes (a ReadableStream passes through) and a
+/// default content type.
 function extractBody(body) {
   if (body === undefined || body === null) return [null, null];
+  if (body instanceof ReadableStream) return [body, null];
   if (typeof body === "string") return [encoder().encode(body), "text/plain;charset=UTF-8"];
   if (body instanceof URLSearchParams) {
     return [encoder().encode(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8"];
@@ -161,40 +165,95 @@ function extractBody(body) {
   return [encoder().encode(String(body)), "text/plain;charset=UTF-8"];
 }
 
+/// The bytes of a body given as a ReadableStream of byte chunks.
+function concatChunks(chunks) {
+  const parts = chunks.map((chunk) => {
+    if (!(chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk))) {
+      throw new TypeError("A body stream must give Uint8Array chunks");
+    }
+    return toBytes(chunk, "body chunk");
+  });
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+async function readAll(stream) {
+  const reader = stream.getReader();
+  const chunks = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  reader.releaseLock();
+  return concatChunks(chunks);
+}
+
+/// A Request's or Response's body: bytes (or null), or a ReadableStream it
+/// was made from. `body` gives a stream either way, made on first use.
 class Body {
-  #bytes;
+  #bytes = null;
+  #source = null;
+  #stream = null;
   #used = false;
-  _initBody(bytes) {
-    this.#bytes = bytes;
+  _initBody(init) {
+    if (init instanceof ReadableStream) {
+      if (init.locked || isDisturbed(init)) throw new TypeError("Response body object should not be disturbed or locked");
+      this.#source = init;
+    } else {
+      this.#bytes = init;
+    }
   }
   get body() {
-    return this.#bytes;
+    if (this.#stream === null) {
+      if (this.#source !== null) this.#stream = this.#source;
+      else if (this.#bytes !== null) this.#stream = streamOf(this.#bytes);
+    }
+    return this.#stream;
   }
   get bodyUsed() {
-    return this.#used;
+    return this.#used || (this.#stream !== null && isDisturbed(this.#stream));
   }
-  _consume() {
-    if (this.#used) throw new TypeError("Body is unusable: Body has already been read");
+  async _consume() {
+    if (this.bodyUsed || this.#stream?.locked) {
+      throw new TypeError("Body is unusable: Body has already been read");
+    }
     this.#used = true;
+    if (this.#source !== null) return readAll(this.#source);
     return this.#bytes ?? new Uint8Array(0);
   }
+  /// The whole body now, for crossing into Rust; a stream body must already
+  /// hold all its chunks and be closed.
   _peek() {
+    if (this.#source === null) return this.#bytes;
+    const chunks = takeAllQueued(this.#source);
+    if (chunks === undefined) {
+      throw new TypeError("A body from a ReadableStream must be complete (closed, with every chunk enqueued) before it is sent");
+    }
+    this.#bytes = concatChunks(chunks);
+    this.#source = null;
+    this.#stream = null;
     return this.#bytes;
   }
   async arrayBuffer() {
-    return this._consume().slice().buffer;
+    return (await this._consume()).slice().buffer;
   }
   async bytes() {
-    return this._consume().slice();
+    return (await this._consume()).slice();
   }
   async text() {
-    return decoder().decode(this._consume());
+    return decoder().decode(await this._consume());
   }
   async json() {
     return JSON.parse(await this.text());
   }
   async blob() {
-    return new Blob([this._consume()], { type: this.headers.get("content-type") ?? "" });
+    return new Blob([await this._consume()], { type: this.headers.get("content-type") ?? "" });
   }
   async formData() {
     const params = new URLSearchParams(await this.text());

@@ -32,6 +32,7 @@ const WEB_GLOBALS = [
   "TextEncoder", "TextDecoder", "crypto", "structuredClone", "URL", "URLSearchParams",
   "Headers", "Blob", "File", "FormData", "Request", "Response", "fetch",
   "DOMException", "Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal",
+  "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamDefaultController",
 ];
 let webCache = null;
 function web() {
