@@ -384,6 +384,63 @@ fn readable_streams_in_an_action() {
     );
 }
 
+#[test]
+fn subtle_crypto_signs_and_verifies_with_keys_from_other_tools() {
+    let keys: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/webcrypto.json")).expect("fixture");
+    let mut app = App::new();
+    let args = json!({
+        "message": keys["message"], "rsaPkcs8": keys["rsaPkcs8"], "rsaSpki": keys["rsaSpki"],
+        "edPkcs8": keys["edPkcs8"], "edSpki": keys["edSpki"], "ecJwk": keys["ecJwk"],
+    });
+    let out = app.ok(Action, "actions:webCrypto", args);
+    // RFC 4231 test case 2.
+    assert_eq!(
+        out["hmac"],
+        json!("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    );
+    assert_eq!(out["hmacVerifies"], json!(true));
+    assert_eq!(
+        out["hmacJwk"],
+        json!({"kty": "oct", "k": "SmVmZQ", "alg": "HS256", "key_ops": ["sign", "verify"], "ext": true})
+    );
+    // RSA PKCS#1 v1.5 and Ed25519 are deterministic: the signatures are
+    // OpenSSL's, byte for byte.
+    assert_eq!(out["rsaSignature"], keys["rsaSignature"]);
+    assert_eq!(out["edSignature"], keys["edSignature"]);
+    assert_eq!(out["rsaVerifies"], json!(true));
+    assert_eq!(out["rsaRejectsOther"], json!(false));
+    assert_eq!(
+        out["rsaAlgorithm"],
+        json!({"name": "RSASSA-PKCS1-v1_5", "hash": {"name": "SHA-256"},
+               "modulusLength": 2048, "publicExponent": "010001"})
+    );
+    assert_eq!(out["edVerifies"], json!(true));
+    assert_eq!(out["ecVerifies"], json!(true));
+    assert_eq!(out["ecSignatureLength"], json!(64));
+    assert_eq!(
+        out["sha1"],
+        json!("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
+    assert_eq!(out["isCryptoKey"], json!(true));
+    assert_eq!(
+        out["signWithPublic"],
+        json!("InvalidAccessError: The key does not allow sign")
+    );
+    assert_eq!(
+        out["exportPrivate"],
+        json!("InvalidAccessError: The key is not extractable")
+    );
+    assert_eq!(
+        out["badKey"],
+        json!("DataError: the key data is not valid DER")
+    );
+    assert_eq!(
+        out["aes"],
+        json!("NotSupportedError: Unrecognized algorithm name: AES-GCM")
+    );
+}
+
 fn canned(status: u16, headers: &[(&str, &str)], body: &str) -> udf_runtime::FetchResponse {
     udf_runtime::FetchResponse {
         status,

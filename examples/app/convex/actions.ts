@@ -235,3 +235,77 @@ export const streams = action({
     };
   },
 });
+
+// crypto.subtle with keys from other tools: HMAC, RSA and Ed25519 signatures
+// (deterministic, so comparable with OpenSSL's) and an ECDSA round trip.
+export const webCrypto = action({
+  args: {
+    message: v.string(),
+    rsaPkcs8: v.string(),
+    rsaSpki: v.string(),
+    edPkcs8: v.string(),
+    edSpki: v.string(),
+    ecJwk: v.object({ kty: v.string(), crv: v.string(), x: v.string(), y: v.string(), d: v.string() }),
+  },
+  handler: async (_ctx, k) => {
+    const subtle = crypto.subtle;
+    const enc = new TextEncoder();
+    const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const b64 = (buf: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(buf)));
+    const hex = (buf: ArrayBuffer) =>
+      Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+    const msg = enc.encode(k.message);
+
+    const jefe = { name: "HMAC", hash: "SHA-256" };
+    const hmacKey = await subtle.importKey("raw", enc.encode("Jefe"), jefe, true, ["sign", "verify"]);
+    const rfc = enc.encode("what do ya want for nothing?");
+    const mac = await subtle.sign("HMAC", hmacKey, rfc);
+
+    const rsa = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const rsaPrivate = await subtle.importKey("pkcs8", bytes(k.rsaPkcs8), rsa, false, ["sign"]);
+    const rsaPublic = await subtle.importKey("spki", bytes(k.rsaSpki), rsa, true, ["verify"]);
+    const rsaSig = await subtle.sign("RSASSA-PKCS1-v1_5", rsaPrivate, msg);
+    const rsaJwk = await subtle.exportKey("jwk", rsaPublic);
+    const rsaFromJwk = await subtle.importKey("jwk", rsaJwk, rsa, true, ["verify"]);
+
+    const edPrivate = await subtle.importKey("pkcs8", bytes(k.edPkcs8), "Ed25519", false, ["sign"]);
+    const edPublic = await subtle.importKey("spki", bytes(k.edSpki), "Ed25519", true, ["verify"]);
+    const edSig = await subtle.sign("Ed25519", edPrivate, msg);
+
+    const ec = { name: "ECDSA", namedCurve: "P-256" };
+    const ecPrivate = await subtle.importKey("jwk", k.ecJwk, ec, false, ["sign"]);
+    const { d: _d, ...ecPublicJwk } = k.ecJwk;
+    const ecPublic = await subtle.importKey("jwk", ecPublicJwk, ec, true, ["verify"]);
+    const ecSig = await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, ecPrivate, msg);
+    const ecSpki = await subtle.exportKey("spki", ecPublic);
+    const ecFromSpki = await subtle.importKey("spki", ecSpki, ec, true, ["verify"]);
+
+    const failure = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+        return "none";
+      } catch (e: any) {
+        return `${e.name}: ${e.message}`;
+      }
+    };
+    return {
+      hmac: hex(mac),
+      hmacVerifies: await subtle.verify("HMAC", hmacKey, mac, rfc),
+      hmacJwk: await subtle.exportKey("jwk", hmacKey),
+      rsaSignature: b64(rsaSig),
+      rsaVerifies: await subtle.verify("RSASSA-PKCS1-v1_5", rsaFromJwk, rsaSig, msg),
+      rsaRejectsOther: await subtle.verify("RSASSA-PKCS1-v1_5", rsaPublic, rsaSig, enc.encode("other")),
+      rsaAlgorithm: { ...rsaPublic.algorithm, publicExponent: hex(rsaPublic.algorithm.publicExponent.buffer) },
+      edSignature: b64(edSig),
+      edVerifies: await subtle.verify("Ed25519", edPublic, edSig, msg),
+      ecVerifies: await subtle.verify({ name: "ECDSA", hash: "SHA-256" }, ecFromSpki, ecSig, msg),
+      ecSignatureLength: ecSig.byteLength,
+      sha1: hex(await subtle.digest("SHA-1", enc.encode("abc"))),
+      isCryptoKey: hmacKey instanceof CryptoKey && String(hmacKey) === "[object CryptoKey]",
+      signWithPublic: await failure(() => subtle.sign("RSASSA-PKCS1-v1_5", rsaPublic, msg)),
+      exportPrivate: await failure(() => subtle.exportKey("pkcs8", rsaPrivate)),
+      badKey: await failure(() => subtle.importKey("spki", enc.encode("nope"), rsa, true, ["verify"])),
+      aes: await failure(() => subtle.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["encrypt"])),
+    };
+  },
+});

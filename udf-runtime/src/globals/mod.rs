@@ -13,6 +13,8 @@ use rquickjs::{
 };
 use sha2::Digest;
 
+mod webcrypto;
+
 use crate::host::HostError;
 use crate::state::ExecShared;
 use crate::syscalls;
@@ -208,6 +210,11 @@ fn install_host_object<'js>(
                 // SAFETY: the slice is hashed before any JavaScript runs.
                 let data = unsafe { bytes.as_bytes() }.unwrap_or(&[]);
                 let digest: Option<Vec<u8>> = match algorithm.as_str() {
+                    "SHA-1" => Some(
+                        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, data)
+                            .as_ref()
+                            .to_vec(),
+                    ),
                     "SHA-256" => Some(sha2::Sha256::digest(data).to_vec()),
                     "SHA-384" => Some(sha2::Sha384::digest(data).to_vec()),
                     "SHA-512" => Some(sha2::Sha512::digest(data).to_vec()),
@@ -218,7 +225,109 @@ fn install_host_object<'js>(
         )?,
     )?;
 
+    install_webcrypto(ctx, &host)?;
     Ok(host)
+}
+
+/// The bytes of a typed array, copied (key material and messages are small).
+fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
+    // SAFETY: copied before any JavaScript runs.
+    unsafe { array.as_bytes() }.unwrap_or(&[]).to_vec()
+}
+
+fn crypto_error(ctx: &Ctx<'_>, error: webcrypto::CryptoError) -> rquickjs::Error {
+    Exception::throw_message(ctx, &error.encoded())
+}
+
+/// `cryptoImport`, `cryptoSign`, `cryptoVerify`, `cryptoExport`: the key
+/// operations of `crypto.subtle` (see [`webcrypto`]).
+fn install_webcrypto<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
+    host.set(
+        "cryptoImport",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             algorithm: String,
+             format: String,
+             curve: String,
+             data: TypedArray<'js, u8>| {
+                let imported = webcrypto::import(&algorithm, &format, &curve, &bytes_of(&data))
+                    .map_err(|e| crypto_error(&ctx, e))?;
+                let out = Object::new(ctx.clone())?;
+                out.set("kind", imported.kind)?;
+                out.set(
+                    "material",
+                    TypedArray::<u8>::new(ctx.clone(), imported.material)?,
+                )?;
+                if let Some(bits) = imported.modulus_bits {
+                    out.set("modulusLength", bits)?;
+                }
+                if let Some(e) = imported.public_exponent {
+                    out.set("publicExponent", TypedArray::<u8>::new(ctx.clone(), e)?)?;
+                }
+                Ok::<_, rquickjs::Error>(out)
+            },
+        )?,
+    )?;
+    host.set(
+        "cryptoSign",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             algorithm: String,
+             hash: String,
+             curve: String,
+             key: TypedArray<'js, u8>,
+             data: TypedArray<'js, u8>| {
+                let signature =
+                    webcrypto::sign(&algorithm, &hash, &curve, &bytes_of(&key), &bytes_of(&data))
+                        .map_err(|e| crypto_error(&ctx, e))?;
+                ArrayBuffer::new(ctx, signature)
+            },
+        )?,
+    )?;
+    host.set(
+        "cryptoVerify",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             algorithm: String,
+             hash: String,
+             curve: String,
+             key: TypedArray<'js, u8>,
+             signature: TypedArray<'js, u8>,
+             data: TypedArray<'js, u8>| {
+                webcrypto::verify(
+                    &algorithm,
+                    &hash,
+                    &curve,
+                    &bytes_of(&key),
+                    &bytes_of(&signature),
+                    &bytes_of(&data),
+                )
+                .map_err(|e| crypto_error(&ctx, e))
+            },
+        )?,
+    )?;
+    host.set(
+        "cryptoExport",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, format: String, curve: String, key: TypedArray<'js, u8>| {
+                let exported = webcrypto::export(&format, &curve, &bytes_of(&key))
+                    .map_err(|e| crypto_error(&ctx, e))?;
+                match exported {
+                    webcrypto::Exported::Bytes(bytes) => {
+                        ArrayBuffer::new(ctx, bytes).map(|b| b.into_value())
+                    }
+                    webcrypto::Exported::Jwk(jwk) => {
+                        rquickjs::String::from_str(ctx, &jwk.to_string()).map(|s| s.into_value())
+                    }
+                }
+            },
+        )?,
+    )?;
+    Ok(())
 }
 
 /// Installs the globals into a fresh context and returns the driver hooks.

@@ -33,6 +33,7 @@ const WEB_GLOBALS = [
   "Headers", "Blob", "File", "FormData", "Request", "Response", "fetch",
   "DOMException", "Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal",
   "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamDefaultController",
+  "CryptoKey",
 ];
 let webCache = null;
 function web() {
