@@ -371,6 +371,11 @@ fn readable_streams_in_an_action() {
             "used": true,
             // pull() runs until the source closes; the Response reads it all.
             "pulled": "1;2;3;",
+            // TextDecoderStream keeps a character cut between chunks whole;
+            // pipeThrough/pipeTo carry chunks through a TransformStream
+            // subclass into a WritableStream.
+            "written": ["H", "É!"],
+            "encoded": "é!",
             // Both branches of a tee get every chunk.
             "iterated": ["x", "y", "z"],
             "second": ["x", "y", "z"],

@@ -155,6 +155,18 @@ export const cancellation = action({
   },
 });
 
+// Subclassed at module level, as the AI SDK does with TransformStream: the
+// web globals exist while modules load (and are analysed at push).
+class UpperCase extends TransformStream<string, string> {
+  constructor() {
+    super({
+      transform(chunk, controller) {
+        controller.enqueue(chunk.toUpperCase());
+      },
+    });
+  }
+}
+
 // Bodies as ReadableStreams (how SDKs read server-sent events), and streams
 // built by user code.
 export const streams = action({
@@ -221,10 +233,34 @@ export const streams = action({
     } catch (e: any) {
       failed = e.message;
     }
+    // Bytes cut inside a character, decoded, transformed and written out.
+    const cut = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array([0x68, 0xc3])); // "h", half of "é"
+        controller.enqueue(new Uint8Array([0xa9, 0x21])); // the rest, "!"
+        controller.close();
+      },
+    });
+    const written: string[] = [];
+    await cut
+      .pipeThrough(new TextDecoderStream())
+      .pipeThrough(new UpperCase())
+      .pipeTo(
+        new WritableStream({
+          write(chunk) {
+            written.push(chunk);
+          },
+        }),
+      );
+    const encoded = await new Response(
+      ReadableStream.from(["é", "!"]).pipeThrough(new TextEncoderStream()),
+    ).text();
     return {
       fetched,
       used,
       pulled,
+      written,
+      encoded,
       iterated,
       second,
       first: first.value,

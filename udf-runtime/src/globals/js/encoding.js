@@ -46,9 +46,26 @@ export function installEncoding(g, host) {
 
   const LABELS = ["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"];
 
+  /// How many bytes at the end of `bytes` start a UTF-8 sequence that is
+  /// not complete yet (0 to 3).
+  function incompleteTail(bytes) {
+    for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+      const b = bytes[bytes.length - back];
+      if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+      const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+      return size > back ? back : 0;
+    }
+    return 0;
+  }
+
   class TextDecoder {
     #fatal;
     #ignoreBOM;
+    // With {stream: true}: the bytes of a character cut by the chunk's end,
+    // and whether the stream's first bytes were seen (a BOM is only
+    // stripped there).
+    #pending = new Uint8Array(0);
+    #started = false;
     constructor(label = "utf-8", options = {}) {
       if (!LABELS.includes(String(label).trim().toLowerCase())) {
         throw new RangeError(`The encoding label provided ('${label}') is invalid.`);
@@ -65,9 +82,20 @@ export function installEncoding(g, host) {
     get ignoreBOM() {
       return this.#ignoreBOM;
     }
-    decode(input = new Uint8Array(0)) {
-      const bytes = toBytes(input, "TextDecoder.decode");
-      const text = host.utf8Decode(bytes, this.#fatal, this.#ignoreBOM);
+    decode(input = new Uint8Array(0), options = {}) {
+      let bytes = toBytes(input, "TextDecoder.decode");
+      if (this.#pending.length > 0) {
+        const joined = new Uint8Array(this.#pending.length + bytes.length);
+        joined.set(this.#pending);
+        joined.set(bytes, this.#pending.length);
+        bytes = joined;
+      }
+      const stream = Boolean(options?.stream);
+      const keep = stream ? incompleteTail(bytes) : 0;
+      this.#pending = bytes.slice(bytes.length - keep);
+      const ignoreBOM = this.#ignoreBOM || this.#started;
+      this.#started = stream;
+      const text = host.utf8Decode(bytes.subarray(0, bytes.length - keep), this.#fatal, ignoreBOM);
       if (text === null) throw new TypeError("The encoded data was not valid.");
       return text;
     }

@@ -33,6 +33,8 @@ const WEB_GLOBALS = [
   "Headers", "Blob", "File", "FormData", "Request", "Response", "fetch",
   "DOMException", "Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal",
   "ReadableStream", "ReadableStreamDefaultReader", "ReadableStreamDefaultController",
+  "WritableStream", "WritableStreamDefaultWriter", "WritableStreamDefaultController",
+  "TransformStream", "TransformStreamDefaultController", "TextDecoderStream", "TextEncoderStream",
   "CryptoKey",
 ];
 let webCache = null;

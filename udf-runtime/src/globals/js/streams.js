@@ -1,10 +1,12 @@
-// ReadableStream (the default kind, not byte streams) with its default
-// reader, async iteration, tee() and ReadableStream.from(): what response
-// bodies read as streams need (SDKs parse server-sent events this way) and
-// what libraries building streams of their own use. Chunks wait in an
-// in-memory queue; `pull` is called while fewer than `highWaterMark`
-// chunks wait. Not yet: byte streams and BYOB readers, WritableStream,
-// TransformStream, pipeTo/pipeThrough.
+// Web streams: ReadableStream (the default kind, not byte streams) with its
+// default reader, async iteration, tee(), from(), pipeTo() and
+// pipeThrough(); WritableStream with its writer; TransformStream; and
+// TextDecoderStream / TextEncoderStream. What response bodies read as
+// streams need (SDKs parse server-sent events this way) and what libraries
+// building streams of their own use (the AI SDK subclasses TransformStream
+// at import). Chunks wait in in-memory queues; `pull` is called while fewer
+// than `highWaterMark` chunks wait, and writes run one at a time. Not yet:
+// byte streams and BYOB readers.
 
 // A stream's state, shared with its controller and reader. Invariants:
 // `queue` is empty unless `state` is "readable"; `reads` (pending read()
@@ -320,8 +322,398 @@ export class ReadableStream {
     return this.values(options);
   }
 
+  /// Writes every chunk of this stream to `destination`, then closes it (or
+  /// aborts it on an error, or cancels this stream if it fails).
+  async pipeTo(destination, options = {}) {
+    if (!(destination instanceof WritableStream)) {
+      throw new TypeError("pipeTo: the destination is not a WritableStream");
+    }
+    const { preventClose = false, preventAbort = false, preventCancel = false, signal } = options ?? {};
+    signal?.throwIfAborted();
+    const reader = this.getReader();
+    const writer = destination.getWriter();
+    const onAbort = () => {
+      const reason = signal.reason;
+      if (!preventAbort) writer.abort(reason).catch(() => {});
+      if (!preventCancel) reader.cancel(reason).catch(() => {});
+    };
+    signal?.addEventListener("abort", onAbort);
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (!preventAbort) await writer.abort(error).catch(() => {});
+          throw error;
+        }
+        if (chunk.done) break;
+        try {
+          await writer.write(chunk.value);
+        } catch (error) {
+          if (!preventCancel) await reader.cancel(error).catch(() => {});
+          throw error;
+        }
+      }
+      if (!preventClose) await writer.close();
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      reader.releaseLock();
+      writer.releaseLock();
+    }
+  }
+
+  /// Pipes this stream into `transform.writable` and returns
+  /// `transform.readable`.
+  pipeThrough(transform, options) {
+    if (!(transform?.writable instanceof WritableStream) || !(transform?.readable instanceof ReadableStream)) {
+      throw new TypeError("pipeThrough: expected {writable, readable}");
+    }
+    this.pipeTo(transform.writable, options).catch(() => {});
+    return transform.readable;
+  }
+
   get [Symbol.toStringTag]() {
     return "ReadableStream";
+  }
+}
+
+// --- WritableStream ---
+
+// A writable stream's state, shared with its controller and writer.
+// `queue` holds writes (and at most one close, last) not yet given to the
+// sink; `inFlight` is true while the sink works on one of them.
+class SinkState {
+  state = "writable"; // "writable" | "closing" | "closed" | "errored"
+  queue = []; // {chunk, close, resolve, reject}
+  inFlight = false;
+  started = false;
+  error = undefined;
+  writer = null;
+  closed = null; // the current writer's `closed`, a deferred
+  sink;
+  controller;
+  highWaterMark;
+  abort = new AbortController();
+}
+
+function failSink(w, error) {
+  if (w.state === "errored" || w.state === "closed") return;
+  w.state = "errored";
+  w.error = error;
+  for (const item of w.queue.splice(0)) item.reject(error);
+  w.closed?.reject(error);
+}
+
+function callSink(w, method, ...args) {
+  const f = w.sink?.[method];
+  if (f === undefined || f === null) return Promise.resolve();
+  try {
+    return Promise.resolve(f.call(w.sink, ...args));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function advance(w) {
+  if (!w.started || w.inFlight || w.queue.length === 0 || w.state === "errored") return;
+  const item = w.queue[0];
+  w.inFlight = true;
+  const done = item.close ? callSink(w, "close", w.controller) : callSink(w, "write", item.chunk, w.controller);
+  done.then(
+    () => {
+      w.inFlight = false;
+      if (w.state === "errored") return;
+      w.queue.shift();
+      item.resolve(undefined);
+      if (item.close) {
+        w.state = "closed";
+        w.closed?.resolve(undefined);
+      }
+      advance(w);
+    },
+    (error) => {
+      w.inFlight = false;
+      failSink(w, error);
+    },
+  );
+}
+
+function enqueueWrite(w, item) {
+  return new Promise((resolve, reject) => {
+    w.queue.push({ ...item, resolve, reject });
+    advance(w);
+  });
+}
+
+function writeTo(w, chunk) {
+  if (w.state === "errored") return Promise.reject(w.error);
+  if (w.state !== "writable") return Promise.reject(new TypeError("Cannot write to a closing or closed stream"));
+  return enqueueWrite(w, { chunk, close: false });
+}
+
+function closeSink(w) {
+  if (w.state !== "writable") return Promise.reject(new TypeError("The stream is closed or closing"));
+  w.state = "closing";
+  return enqueueWrite(w, { close: true });
+}
+
+function abortSink(w, reason) {
+  if (w.state === "closed" || w.state === "errored") return Promise.resolve(undefined);
+  failSink(w, reason);
+  w.abort.abort(reason);
+  return callSink(w, "abort", reason).then(() => undefined);
+}
+
+export class WritableStreamDefaultController {
+  #w;
+  constructor(key, w) {
+    if (key !== INTERNAL) throw new TypeError("Illegal constructor");
+    this.#w = w;
+  }
+  get signal() {
+    return this.#w.abort.signal;
+  }
+  error(error) {
+    failSink(this.#w, error);
+  }
+  get [Symbol.toStringTag]() {
+    return "WritableStreamDefaultController";
+  }
+}
+
+export class WritableStreamDefaultWriter {
+  #w;
+  constructor(stream) {
+    if (!(stream instanceof WritableStream)) throw new TypeError("WritableStreamDefaultWriter needs a WritableStream");
+    const w = sinkOf(stream);
+    if (w.writer !== null) throw new TypeError("WritableStream is locked");
+    w.writer = this;
+    w.closed = deferred();
+    if (w.state === "closed") w.closed.resolve(undefined);
+    if (w.state === "errored") w.closed.reject(w.error);
+    this.#w = w;
+  }
+  #released() {
+    return Promise.reject(new TypeError("The writer has been released"));
+  }
+  get closed() {
+    return this.#w?.closed.promise ?? this.#released();
+  }
+  get ready() {
+    return this.#w === null ? this.#released() : Promise.resolve(undefined);
+  }
+  get desiredSize() {
+    const w = this.#w;
+    if (w === null) throw new TypeError("The writer has been released");
+    if (w.state === "errored") return null;
+    if (w.state === "closed") return 0;
+    return w.highWaterMark - w.queue.length;
+  }
+  write(chunk) {
+    return this.#w === null ? this.#released() : writeTo(this.#w, chunk);
+  }
+  close() {
+    return this.#w === null ? this.#released() : closeSink(this.#w);
+  }
+  abort(reason) {
+    return this.#w === null ? this.#released() : abortSink(this.#w, reason);
+  }
+  releaseLock() {
+    const w = this.#w;
+    if (w === null) return;
+    w.closed.reject(new TypeError("The writer has been released"));
+    w.closed = null;
+    w.writer = null;
+    this.#w = null;
+  }
+  get [Symbol.toStringTag]() {
+    return "WritableStreamDefaultWriter";
+  }
+}
+
+let sinkOf;
+
+export class WritableStream {
+  #w = new SinkState();
+  constructor(sink = {}, strategy = {}) {
+    const w = this.#w;
+    w.sink = sink ?? {};
+    w.highWaterMark = strategy?.highWaterMark ?? 1;
+    w.controller = new WritableStreamDefaultController(INTERNAL, w);
+    const started = w.sink.start === undefined ? undefined : w.sink.start.call(w.sink, w.controller);
+    Promise.resolve(started).then(
+      () => {
+        w.started = true;
+        advance(w);
+      },
+      (error) => failSink(w, error),
+    );
+  }
+  static {
+    sinkOf = (stream) => stream.#w;
+  }
+  get locked() {
+    return this.#w.writer !== null;
+  }
+  getWriter() {
+    return new WritableStreamDefaultWriter(this);
+  }
+  close() {
+    if (this.locked) return Promise.reject(new TypeError("Cannot close a locked WritableStream"));
+    return closeSink(this.#w);
+  }
+  abort(reason) {
+    if (this.locked) return Promise.reject(new TypeError("Cannot abort a locked WritableStream"));
+    return abortSink(this.#w, reason);
+  }
+  get [Symbol.toStringTag]() {
+    return "WritableStream";
+  }
+}
+
+// --- TransformStream ---
+
+export class TransformStreamDefaultController {
+  #enqueue;
+  #error;
+  #terminate;
+  #desiredSize;
+  constructor(key, parts) {
+    if (key !== INTERNAL) throw new TypeError("Illegal constructor");
+    this.#enqueue = parts.enqueue;
+    this.#error = parts.error;
+    this.#terminate = parts.terminate;
+    this.#desiredSize = parts.desiredSize;
+  }
+  get desiredSize() {
+    return this.#desiredSize();
+  }
+  enqueue(chunk) {
+    this.#enqueue(chunk);
+  }
+  error(reason) {
+    this.#error(reason);
+  }
+  terminate() {
+    this.#terminate();
+  }
+  get [Symbol.toStringTag]() {
+    return "TransformStreamDefaultController";
+  }
+}
+
+/// A writable side and a readable side: each chunk written goes through
+/// `transformer.transform` (identity by default) into the readable side;
+/// closing the writable side runs `flush` and closes the readable one.
+export class TransformStream {
+  #readable;
+  #writable;
+  constructor(transformer = {}, writableStrategy = {}, readableStrategy = {}) {
+    const t = transformer ?? {};
+    let readableController;
+    let writableController;
+    this.#readable = new ReadableStream(
+      {
+        start(c) {
+          readableController = c;
+        },
+        cancel(reason) {
+          writableController?.error(reason);
+        },
+      },
+      readableStrategy,
+    );
+    const closeReadable = () => {
+      try {
+        readableController.close();
+      } catch {
+        // already closed or errored
+      }
+    };
+    const controller = new TransformStreamDefaultController(INTERNAL, {
+      enqueue: (chunk) => readableController.enqueue(chunk),
+      error: (reason) => {
+        readableController.error(reason);
+        writableController?.error(reason);
+      },
+      terminate: () => {
+        closeReadable();
+        writableController?.error(new TypeError("The transform stream has been terminated"));
+      },
+      desiredSize: () => readableController.desiredSize,
+    });
+    const started = t.start === undefined ? undefined : t.start.call(t, controller);
+    this.#writable = new WritableStream(
+      {
+        start(c) {
+          writableController = c;
+          return started;
+        },
+        write(chunk) {
+          if (t.transform === undefined) return controller.enqueue(chunk);
+          return t.transform.call(t, chunk, controller);
+        },
+        close() {
+          return Promise.resolve(t.flush === undefined ? undefined : t.flush.call(t, controller)).then(closeReadable);
+        },
+        abort(reason) {
+          readableController.error(reason);
+        },
+      },
+      writableStrategy,
+    );
+  }
+  get readable() {
+    return this.#readable;
+  }
+  get writable() {
+    return this.#writable;
+  }
+  get [Symbol.toStringTag]() {
+    return "TransformStream";
+  }
+}
+
+export class TextDecoderStream extends TransformStream {
+  #decoder;
+  constructor(label = "utf-8", options = {}) {
+    const decoder = new TextDecoder(label, options);
+    super({
+      transform(chunk, controller) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (text !== "") controller.enqueue(text);
+      },
+      flush(controller) {
+        const text = decoder.decode();
+        if (text !== "") controller.enqueue(text);
+      },
+    });
+    this.#decoder = decoder;
+  }
+  get encoding() {
+    return this.#decoder.encoding;
+  }
+  get fatal() {
+    return this.#decoder.fatal;
+  }
+  get ignoreBOM() {
+    return this.#decoder.ignoreBOM;
+  }
+}
+
+export class TextEncoderStream extends TransformStream {
+  constructor() {
+    const encoder = new TextEncoder();
+    super({
+      transform(chunk, controller) {
+        const text = String(chunk);
+        if (text !== "") controller.enqueue(encoder.encode(text));
+      },
+    });
+  }
+  get encoding() {
+    return "utf-8";
   }
 }
 
@@ -355,5 +747,9 @@ export function takeAllQueued(stream) {
 }
 
 export function installStreams(g) {
-  Object.assign(g, { ReadableStream, ReadableStreamDefaultReader, ReadableStreamDefaultController });
+  Object.assign(g, {
+    ReadableStream, ReadableStreamDefaultReader, ReadableStreamDefaultController,
+    WritableStream, WritableStreamDefaultWriter, WritableStreamDefaultController,
+    TransformStream, TransformStreamDefaultController, TextDecoderStream, TextEncoderStream,
+  });
 }
