@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::api::call::FunctionCall;
+use crate::api::http_action::{HttpActionRequest, HttpActionResponse};
 use crate::api::response::UdfResponse;
 use crate::api::timestamp::Timestamp;
 use crate::error::ApiError;
@@ -30,6 +31,12 @@ pub trait FunctionExecutor: Send + Sync + 'static {
 
     /// The latest timestamp a query can read at (`/api/query_ts`).
     fn latest_timestamp(&self) -> BoxFuture<'_, Result<Timestamp, ApiError>>;
+
+    /// Runs the deployment's HTTP router on one request (`/http/...`).
+    fn execute_http(
+        &self,
+        request: HttpActionRequest,
+    ) -> BoxFuture<'_, Result<HttpActionResponse, ApiError>>;
 }
 
 /// The executor of a server without a function runtime: every call fails
@@ -60,5 +67,13 @@ impl FunctionExecutor for NoRuntime {
 
     fn latest_timestamp(&self) -> BoxFuture<'_, Result<Timestamp, ApiError>> {
         Box::pin(async { Err(no_runtime("Cannot pick a read timestamp".to_string())) })
+    }
+
+    fn execute_http(
+        &self,
+        request: HttpActionRequest,
+    ) -> BoxFuture<'_, Result<HttpActionResponse, ApiError>> {
+        let what = format!("Cannot run the HTTP action for {}", request.url);
+        Box::pin(async move { Err(no_runtime(what)) })
     }
 }

@@ -175,7 +175,9 @@ async fn run(state: &AppState, call: FunctionCall) -> UdfResult {
     state.functions.execute(call).await.map(Json)
 }
 
-async fn acquire_slot(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+pub(crate) async fn acquire_slot(
+    state: &AppState,
+) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
     match tokio::time::timeout(SLOT_WAIT, state.function_slots.clone().acquire_owned()).await {
         Ok(Ok(permit)) => Ok(permit),
         Ok(Err(closed)) => Err(ApiError::internal(closed)),

@@ -9,11 +9,12 @@ pub mod executor;
 pub mod format;
 pub mod function_path;
 pub mod handlers;
+pub mod http_action;
 pub mod requests;
 pub mod response;
 pub mod timestamp;
 
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::state::AppState;
@@ -32,4 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/query_ts", post(handlers::post_query_ts))
         .route("/api/query_at_ts", post(handlers::post_query_at_ts))
         .route("/api/query_batch", post(handlers::post_query_batch))
+        .route("/http", any(http_action::serve))
+        .route("/http/{*rest}", any(http_action::serve))
 }

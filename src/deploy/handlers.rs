@@ -412,9 +412,13 @@ pub async fn report_push_completed(
     Ok(Json(json!({})))
 }
 
+/// The deployment's URL, and its site URL: HTTP actions are served under
+/// `/http` (`crate::api::http_action`).
 pub async fn canonical_urls(State(state): State<AppState>) -> JsonResult {
     let url = crate::config::client_url(state.config.listen);
-    Ok(Json(json!({"convexCloudUrl": url, "convexSiteUrl": url})))
+    Ok(Json(
+        json!({"convexCloudUrl": url, "convexSiteUrl": format!("{url}/http")}),
+    ))
 }
 
 pub async fn update_environment_variables(

@@ -18,6 +18,7 @@ use crate::api::auth::Identity;
 use crate::api::call::FunctionCall;
 use crate::api::executor::{BoxFuture, FunctionExecutor};
 use crate::api::format::OutputFormat;
+use crate::api::http_action::{HttpActionRequest, HttpActionResponse};
 use crate::api::response::UdfResponse;
 use crate::api::timestamp::Timestamp;
 use crate::deployment::{ActivePush, Deployment};
@@ -85,8 +86,8 @@ impl RuntimeExecutor {
     }
 
     /// The identity a function sees, or an error for credentials we cannot accept.
-    fn identity(call: &FunctionCall) -> Result<Option<JsonValue>, ApiError> {
-        match &call.identity {
+    pub(super) fn identity(identity: &Identity) -> Result<Option<JsonValue>, ApiError> {
+        match identity {
             Identity::Anonymous | Identity::Admin => Ok(None),
             Identity::ActingAsUser(attrs) => {
                 let mut attrs = attrs.clone();
@@ -124,7 +125,7 @@ impl RuntimeExecutor {
             format!("{}:{}", call.path.module(), call.path.function()),
             call.args_json(),
         );
-        req.identity = Self::identity(call)?;
+        req.identity = Self::identity(&call.identity)?;
         req.env = self.deployment.env();
         rand::Rng::fill(&mut rand::thread_rng(), &mut req.rng_seed[..]);
         req.mode = self.context_mode;
@@ -135,7 +136,7 @@ impl RuntimeExecutor {
 
     /// Runs `f` on a function worker against this deployment's database and
     /// the `active` push (its modules and schema).
-    async fn on_worker<T, F>(&self, active: Arc<ActivePush>, f: F) -> Result<T, ApiError>
+    pub(super) async fn on_worker<T, F>(&self, active: Arc<ActivePush>, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&udf_runtime::Runtime, &Target<'_>) -> T + Send + 'static,
@@ -347,6 +348,13 @@ impl FunctionExecutor for RuntimeExecutor {
 
     fn latest_timestamp(&self) -> BoxFuture<'_, Result<Timestamp, ApiError>> {
         Box::pin(async move { Ok(Timestamp(self.deployment.db.repeatable_ts())) })
+    }
+
+    fn execute_http(
+        &self,
+        request: HttpActionRequest,
+    ) -> BoxFuture<'_, Result<HttpActionResponse, ApiError>> {
+        Box::pin(self.run_http(request))
     }
 }
 

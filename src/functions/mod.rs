@@ -4,6 +4,7 @@
 
 pub mod document_validators;
 pub mod executor;
+mod http_action;
 pub mod logs;
 pub mod outbound;
 pub mod query_cache;

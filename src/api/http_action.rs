@@ -1,0 +1,93 @@
+//! HTTP actions: `ANY /http/{*rest}` runs the deployment's HTTP router (the
+//! default export of `convex/http.ts`) on the request, with the `/http`
+//! prefix removed from the path its routes match (convex-protocol.md §1.1).
+//! The function's Response becomes the HTTP response; a function that
+//! throws answers 500 with Convex's `{code, trace, data?}` body.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::auth::Identity;
+use crate::api::context::CallContext;
+use crate::error::ApiError;
+use crate::http::body::LimitedBody;
+use crate::http::request_id::RequestId;
+use crate::http::trace::record_function;
+use crate::state::AppState;
+
+/// A request for the HTTP router, as the function sees it.
+#[derive(Debug, Clone)]
+pub struct HttpActionRequest {
+    /// The URL with the `/http` prefix removed: `http://<host>/<rest>?<query>`.
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    /// `None` for a request without a body.
+    pub body: Option<Vec<u8>>,
+    pub identity: Identity,
+    pub request_id: RequestId,
+}
+
+/// What the HTTP router answered.
+#[derive(Debug, Clone)]
+pub struct HttpActionResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl IntoResponse for HttpActionResponse {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            // Headers the Fetch API accepted but HTTP cannot carry are dropped.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        (status, headers, self.body).into_response()
+    }
+}
+
+/// `ANY /http` and `ANY /http/{*rest}`
+pub async fn serve(
+    State(state): State<AppState>,
+    context: CallContext,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
+) -> Result<Response, ApiError> {
+    record_function("http");
+    let path = uri.path().strip_prefix("/http").unwrap_or("");
+    let path = if path.is_empty() { "/" } else { path };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let request = HttpActionRequest {
+        url: format!("http://{host}{path}{query}"),
+        method: method.as_str().to_string(),
+        headers: headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_string(), value.to_str().ok()?.to_string()))
+            })
+            .collect(),
+        body: (!body.is_empty()).then(|| body.to_vec()),
+        identity: context.identity,
+        request_id: context.request_id,
+    };
+    let _slot = crate::api::handlers::acquire_slot(&state).await?;
+    let mut response = state.functions.execute_http(request).await?;
+    if method == Method::HEAD {
+        response.body.clear();
+    }
+    Ok(response.into_response())
+}
