@@ -158,7 +158,12 @@ pub struct Deployment {
     pub schema_gate: Arc<SchemaGate>,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
+    /// The variables set with `npx convex env` (persisted).
     env: RwLock<Arc<BTreeMap<String, String>>>,
+    /// `CONVEX_CLOUD_URL` and `CONVEX_SITE_URL`, which every function sees.
+    system_env: BTreeMap<String, String>,
+    /// What functions see: `system_env` with `env` over it.
+    visible_env: RwLock<Arc<BTreeMap<String, String>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -181,12 +186,15 @@ const CURRENT: &str = "CURRENT";
 
 impl Deployment {
     /// Opens the deployment stored in `dir`, loading its active push.
+    /// `system_env` holds the variables every function sees besides the
+    /// user's (the deployment's URLs).
     pub fn open(
         name: &str,
         dir: &Path,
         workers: usize,
         queue: usize,
         query_cache_bytes: usize,
+        system_env: BTreeMap<String, String>,
     ) -> Result<Self, DeploymentError> {
         std::fs::create_dir_all(dir.join("pushes"))?;
         let db = Database::open(&dir.join("db"), DatabaseOptions::default()).map_err(|source| {
@@ -219,7 +227,9 @@ impl Deployment {
             schema_gate: SchemaGate::new(DocumentValidators::default()),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
+            visible_env: RwLock::new(Arc::new(merge(&system_env, &env))),
             env: RwLock::new(Arc::new(env)),
+            system_env,
         };
         if let Some(record) = deployment.load_current()? {
             let modules = ModuleSet::compile_with(record.module_sources(), record.import_phase())
@@ -234,11 +244,22 @@ impl Deployment {
         self.active.read().clone()
     }
 
+    /// The environment functions see: the user's variables over the system's.
     pub fn env(&self) -> Arc<BTreeMap<String, String>> {
+        self.visible_env.read().clone()
+    }
+
+    /// The variables set by the user only.
+    pub fn user_env(&self) -> Arc<BTreeMap<String, String>> {
         self.env.read().clone()
     }
 
-    /// The environment variables with `changes` applied (`None` removes).
+    /// What functions would see with the user's variables `user`.
+    pub fn visible_with(&self, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        merge(&self.system_env, user)
+    }
+
+    /// The user's variables with `changes` applied (`None` removes).
     pub fn env_with(&self, changes: &[(String, Option<String>)]) -> BTreeMap<String, String> {
         let mut env = (**self.env.read()).clone();
         for (k, v) in changes {
@@ -256,6 +277,7 @@ impl Deployment {
             &self.dir.join(ENV_FILE),
             &serde_json::to_vec(&env).map_err(|e| DeploymentError::BadPush(e.to_string()))?,
         )?;
+        *self.visible_env.write() = Arc::new(merge(&self.system_env, &env));
         *self.env.write() = Arc::new(env);
         self.query_cache.clear();
         Ok(())
@@ -363,4 +385,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::fs::File::open(parent)?.sync_all()?;
     }
     Ok(())
+}
+
+fn merge(
+    system: &BTreeMap<String, String>,
+    user: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut env = system.clone();
+    env.extend(user.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env
 }

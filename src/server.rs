@@ -88,6 +88,7 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
             workers,
             config.max_concurrent_functions.max(1),
             config.query_cache_bytes,
+            system_env(&config),
         )
         .map_err(ServeError::Deployment)?,
     );
@@ -143,4 +144,14 @@ fn print_connection_lines(url: &str, key: &AdminKey, origin: KeyOrigin, data_dir
     let mut stdout = std::io::stdout().lock();
     let _ = write!(stdout, "CONVEX_SELF_HOSTED_URL={url}\n{second_line}\n");
     let _ = stdout.flush();
+}
+
+/// The variables every function sees: the deployment's URL, and its site
+/// URL, where HTTP actions are served (`crate::api::http_action`).
+fn system_env(config: &Config) -> std::collections::BTreeMap<String, String> {
+    let url = crate::config::client_url(config.listen);
+    std::collections::BTreeMap::from([
+        ("CONVEX_CLOUD_URL".to_string(), url.clone()),
+        ("CONVEX_SITE_URL".to_string(), format!("{url}/http")),
+    ])
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::app::{deploy, require_node_modules, scratch_app};
+use common::app::{call_with_auth, deploy, require_node_modules, scratch_app};
 use common::{agent, send, Server};
 
 fn request(server: &Server, method: &str, path: &str, body: Option<&str>) -> common::Reply {
@@ -80,10 +80,20 @@ fn http_routes_run_with_the_request_and_answer_its_response() {
     assert_eq!(posts.len(), 2, "{entries:?}");
     assert!(posts.iter().any(|e| e["error"].is_string()), "{posts:?}");
 
-    // The CLI is told where HTTP actions are served.
+    // The CLI is told where HTTP actions are served, and functions see it
+    // as process.env.CONVEX_SITE_URL (Convex Auth's config reads it).
+    let site = serde_json::json!(format!("{}/http", server.url));
     let urls = request(&server, "GET", "/api/v1/get_canonical_urls", None);
-    assert_eq!(
-        urls.json()["convexSiteUrl"],
-        serde_json::json!(format!("{}/http", server.url))
-    );
+    assert_eq!(urls.json()["convexSiteUrl"], site);
+    let env = |name: &str| {
+        call_with_auth(
+            &server,
+            &server.admin_auth(),
+            "query",
+            "diagnostics:env",
+            serde_json::json!({ "name": name }),
+        )
+    };
+    assert_eq!(env("CONVEX_SITE_URL"), site);
+    assert_eq!(env("CONVEX_CLOUD_URL"), serde_json::json!(server.url));
 }

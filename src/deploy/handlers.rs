@@ -223,7 +223,7 @@ pub async fn start_push(
         &live_indexes(&state.deployment.db),
         &schema_indexes(record.schema.as_ref()),
     );
-    let response = start_push_response(&record, &analysis, &diff, &state.deployment.env());
+    let response = start_push_response(&record, &analysis, &diff, &state.deployment.user_env());
     if !dry_run {
         let job = SchemaJob::start(
             state.deployment.db.clone(),
@@ -473,7 +473,8 @@ pub async fn update_environment_variables(
     }
     // No push may become the serving one between the check and the change.
     let _installing = state.pushes.install.lock().await;
-    let env = Arc::new(state.deployment.env_with(&parsed));
+    let user_env = state.deployment.env_with(&parsed);
+    let env = Arc::new(state.deployment.visible_with(&user_env));
     let active = state.deployment.active();
     let auth_config = match &active {
         Some(push) => {
@@ -483,7 +484,7 @@ pub async fn update_environment_variables(
     };
     state
         .deployment
-        .set_env((*env).clone())
+        .set_env(user_env)
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if let (Some(push), Some(config)) = (active, auth_config) {
         state
