@@ -427,6 +427,11 @@ fn subtle_crypto_signs_and_verifies_with_keys_from_other_tools() {
         out["sha1"],
         json!("a9993e364706816aba3e25717850c26c9cd0d89d")
     );
+    // Node.js: crypto.pbkdf2Sync("password", "salt", 2, 32, "sha256").
+    assert_eq!(
+        out["pbkdf2"],
+        json!("ae4d0c95af6b46d32d0adff928f06dd02a303f8ef3c251dfd6e2d85a95474c43")
+    );
     assert_eq!(out["isCryptoKey"], json!(true));
     assert_eq!(
         out["signWithPublic"],

@@ -337,6 +337,13 @@ export const webCrypto = action({
       ecVerifies: await subtle.verify({ name: "ECDSA", hash: "SHA-256" }, ecFromSpki, ecSig, msg),
       ecSignatureLength: ecSig.byteLength,
       sha1: hex(await subtle.digest("SHA-1", enc.encode("abc"))),
+      pbkdf2: hex(
+        await subtle.deriveBits(
+          { name: "PBKDF2", hash: "SHA-256", salt: enc.encode("salt"), iterations: 2 },
+          await subtle.importKey("raw", enc.encode("password"), "PBKDF2", false, ["deriveBits"]),
+          256,
+        ),
+      ),
       isCryptoKey: hmacKey instanceof CryptoKey && String(hmacKey) === "[object CryptoKey]",
       signWithPublic: await failure(() => subtle.sign("RSASSA-PKCS1-v1_5", rsaPublic, msg)),
       exportPrivate: await failure(() => subtle.exportKey("pkcs8", rsaPrivate)),

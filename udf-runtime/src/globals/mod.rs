@@ -310,6 +310,28 @@ fn install_webcrypto<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resul
         )?,
     )?;
     host.set(
+        "cryptoDeriveBits",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             hash: String,
+             key: TypedArray<'js, u8>,
+             salt: TypedArray<'js, u8>,
+             iterations: u32,
+             length: usize| {
+                let bits = webcrypto::derive_bits(
+                    &hash,
+                    &bytes_of(&key),
+                    &bytes_of(&salt),
+                    iterations,
+                    length,
+                )
+                .map_err(|e| crypto_error(&ctx, e))?;
+                ArrayBuffer::new(ctx, bits)
+            },
+        )?,
+    )?;
+    host.set(
         "cryptoExport",
         Function::new(
             ctx.clone(),

@@ -6,7 +6,8 @@
 //!
 //! Supported: HMAC (SHA-1/256/384/512), RSASSA-PKCS1-v1_5 and RSA-PSS
 //! (SHA-256/384/512, salt length = hash length), ECDSA (P-256 with SHA-256,
-//! P-384 with SHA-384) and Ed25519. Anything else is a `NotSupportedError`.
+//! P-384 with SHA-384) and Ed25519, and PBKDF2 (deriveBits). Anything else
+//! is a `NotSupportedError`.
 //! ECDSA and RSA-PSS signatures take fresh randomness (ring's), so they
 //! differ between runs, in queries and mutations too; the other schemes are
 //! deterministic.
@@ -51,6 +52,7 @@ fn unsupported(message: impl Into<String>) -> CryptoError {
 
 // Canonical key forms: a tag byte, then the key.
 const HMAC_SECRET: u8 = 0x01;
+const PBKDF2_SECRET: u8 = 0x02;
 const RSA_PKCS8: u8 = 0x10;
 const RSA_PUBLIC: u8 = 0x11; // PKCS#1 RSAPublicKey DER
 const EC_PKCS8: u8 = 0x20;
@@ -262,6 +264,7 @@ pub(crate) fn import(algorithm: &str, format: &str, curve: &str, input: &[u8]) -
             }
             Ok(Imported::new("secret", HMAC_SECRET, input))
         }
+        ("PBKDF2", "raw") => Ok(Imported::new("secret", PBKDF2_SECRET, input)),
         ("HMAC", "jwk") => {
             let jwk = jwk()?;
             if jwk["kty"] != "oct" {
@@ -570,6 +573,34 @@ fn public_of(tag: u8, key: &[u8], curve: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// PBKDF2: `length` bytes derived from the key with `salt` and `iterations`.
+pub(crate) fn derive_bits(
+    hash: &str,
+    material: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    length: usize,
+) -> Result<Vec<u8>> {
+    let (tag, secret) = split(material)?;
+    if tag != PBKDF2_SECRET {
+        return Err(CryptoError::InvalidAccess(
+            "the key is not a PBKDF2 key".into(),
+        ));
+    }
+    let algorithm = match hash {
+        "SHA-1" => ring::pbkdf2::PBKDF2_HMAC_SHA1,
+        "SHA-256" => ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        "SHA-384" => ring::pbkdf2::PBKDF2_HMAC_SHA384,
+        "SHA-512" => ring::pbkdf2::PBKDF2_HMAC_SHA512,
+        other => return Err(unsupported(format!("PBKDF2 with {other} is not supported"))),
+    };
+    let iterations = std::num::NonZeroU32::new(iterations)
+        .ok_or_else(|| CryptoError::Operation("PBKDF2 needs at least one iteration".into()))?;
+    let mut out = vec![0; length];
+    ring::pbkdf2::derive(algorithm, iterations, salt, secret, &mut out);
+    Ok(out)
+}
+
 /// What exporting produced: bytes, or a JWK.
 pub(crate) enum Exported {
     Bytes(Vec<u8>),
@@ -663,6 +694,15 @@ mod tests {
             b"something else"
         )
         .unwrap());
+    }
+
+    #[test]
+    fn pbkdf2_matches_rfc_6070() {
+        // RFC 6070 test case 2 (HMAC-SHA1, 2 iterations).
+        let key = import("PBKDF2", "raw", "", b"password").unwrap();
+        let out = derive_bits("SHA-1", &key.material, b"salt", 2, 20).unwrap();
+        let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
     }
 
     #[test]

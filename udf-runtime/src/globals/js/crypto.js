@@ -1,8 +1,9 @@
 // The `crypto` global: getRandomValues and randomUUID from the execution's
 // seeded generator, and `crypto.subtle` in Rust: digest (SHA-1/256/384/512)
 // and, for HMAC, RSASSA-PKCS1-v1_5, RSA-PSS, ECDSA and Ed25519 keys,
-// importKey, exportKey, sign and verify (generateKey for HMAC). What JWT
-// libraries (jose) and webhook checks use. A CryptoKey holds its key in the
+// importKey, exportKey, sign and verify (generateKey for HMAC); PBKDF2
+// deriveBits and deriveKey (to HMAC). What JWT libraries (jose), password
+// hashing (lucia's scrypt) and webhook checks use. A CryptoKey holds its key in the
 // canonical form the Rust side made at import.
 
 import { fillRandom } from "basalt:determinism";
@@ -51,7 +52,7 @@ export class CryptoKey {
   }
 }
 
-const ALGORITHMS = ["HMAC", "RSASSA-PKCS1-v1_5", "RSA-PSS", "ECDSA", "Ed25519", "SHA-1", "SHA-256", "SHA-384", "SHA-512"];
+const ALGORITHMS = ["HMAC", "RSASSA-PKCS1-v1_5", "RSA-PSS", "ECDSA", "Ed25519", "PBKDF2", "SHA-1", "SHA-256", "SHA-384", "SHA-512"];
 const HASH_BYTES = { "SHA-1": 20, "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 };
 
 /// `algorithm` (a name or `{name, ...}`) with its name in canonical case.
@@ -84,6 +85,7 @@ function rust(call) {
 }
 
 const USAGES = { secret: ["sign", "verify"], private: ["sign"], public: ["verify"] };
+const DERIVE_USAGES = ["deriveBits", "deriveKey"];
 
 const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
 
@@ -119,7 +121,8 @@ export function installCrypto(g, host) {
         : new Uint8Array(toBytes(keyData, "SubtleCrypto.importKey"));
     const imported = rust(() => host.cryptoImport(name, String(format), curve, bytes));
     const usages = [...keyUsages];
-    const bad = usages.find((u) => !USAGES[imported.kind].includes(u));
+    const allowed = name === "PBKDF2" ? DERIVE_USAGES : USAGES[imported.kind];
+    const bad = usages.find((u) => !allowed.includes(u));
     if (bad !== undefined) throw new DOMException(`Cannot create a key using the specified key usage: ${bad}`, "SyntaxError");
     if (usages.length === 0 && imported.kind !== "public") {
       throw new DOMException("Usages cannot be empty when creating a key.", "SyntaxError");
@@ -134,6 +137,9 @@ export function installCrypto(g, host) {
       keyAlgorithm.publicExponent = imported.publicExponent;
     } else if (name === "ECDSA") {
       keyAlgorithm.namedCurve = curve;
+    }
+    if (name === "PBKDF2" && extractable) {
+      throw new DOMException("PBKDF2 keys cannot be extractable", "SyntaxError");
     }
     const exportable = imported.kind === "public" ? true : Boolean(extractable);
     return makeKey(imported.kind, exportable, keyAlgorithm, usages, imported.material);
@@ -190,6 +196,32 @@ export function installCrypto(g, host) {
       const sig = new Uint8Array(toBytes(signature, "SubtleCrypto.verify"));
       const message = new Uint8Array(toBytes(data, "SubtleCrypto.verify"));
       return rust(() => host.cryptoVerify(spec.name, hash, curve, materialOf(key), sig, message));
+    },
+    async deriveBits(algorithm, baseKey, length) {
+      const spec = normalize(algorithm);
+      if (spec.name !== "PBKDF2") {
+        throw new DOMException(`deriveBits with ${spec.name} is not supported yet`, "NotSupportedError");
+      }
+      checkKey(spec, baseKey, "deriveBits");
+      const bits = Number(length);
+      if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0) {
+        throw new DOMException("length must be a positive multiple of 8", "OperationError");
+      }
+      const salt = new Uint8Array(toBytes(spec.salt, "PBKDF2 salt"));
+      return rust(() => host.cryptoDeriveBits(hashOf(spec), materialOf(baseKey), salt, Number(spec.iterations) >>> 0, bits / 8));
+    },
+    async deriveKey(algorithm, baseKey, derivedKeyAlgorithm, extractable, keyUsages) {
+      const spec = normalize(algorithm);
+      const target = normalize(derivedKeyAlgorithm);
+      if (spec.name !== "PBKDF2" || target.name !== "HMAC") {
+        throw new DOMException(`deriveKey from ${spec.name} to ${target.name} is not supported yet`, "NotSupportedError");
+      }
+      checkKey(spec, baseKey, "deriveKey");
+      const hash = hashOf(target);
+      const bits = target.length ?? (hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512);
+      const salt = new Uint8Array(toBytes(spec.salt, "PBKDF2 salt"));
+      const secret = rust(() => host.cryptoDeriveBits(hashOf(spec), materialOf(baseKey), salt, Number(spec.iterations) >>> 0, Math.ceil(bits / 8)));
+      return importKey("raw", secret, { name: "HMAC", hash, length: bits }, extractable, keyUsages);
     },
     async generateKey(algorithm, extractable, keyUsages) {
       const spec = normalize(algorithm);
