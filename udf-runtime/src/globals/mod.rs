@@ -1,8 +1,8 @@
 //! The globals a Convex bundle and user code expect: Basalt's runtime
 //! JavaScript (embedded `basalt:*` modules, compiled to bytecode once per
 //! process) plus the Rust functions it calls (syscalls, logging, UTF-8,
-//! digests). [`install`] sets up a fresh context and returns the [`Hooks`]
-//! the driver calls.
+//! digests; `crypto.subtle`'s in `crypto_host`). [`install`] sets up a
+//! fresh context and returns the [`Hooks`] the driver calls.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -13,6 +13,7 @@ use rquickjs::{
 };
 use sha2::Digest;
 
+mod crypto_host;
 mod webcrypto;
 
 use crate::host::HostError;
@@ -225,131 +226,8 @@ fn install_host_object<'js>(
         )?,
     )?;
 
-    install_webcrypto(ctx, &host)?;
+    crypto_host::install(ctx, &host)?;
     Ok(host)
-}
-
-/// The bytes of a typed array, copied (key material and messages are small).
-fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
-    // SAFETY: copied before any JavaScript runs.
-    unsafe { array.as_bytes() }.unwrap_or(&[]).to_vec()
-}
-
-fn crypto_error(ctx: &Ctx<'_>, error: webcrypto::CryptoError) -> rquickjs::Error {
-    Exception::throw_message(ctx, &error.encoded())
-}
-
-/// `cryptoImport`, `cryptoSign`, `cryptoVerify`, `cryptoExport`: the key
-/// operations of `crypto.subtle` (see [`webcrypto`]).
-fn install_webcrypto<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
-    host.set(
-        "cryptoImport",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>,
-             algorithm: String,
-             format: String,
-             curve: String,
-             data: TypedArray<'js, u8>| {
-                let imported = webcrypto::import(&algorithm, &format, &curve, &bytes_of(&data))
-                    .map_err(|e| crypto_error(&ctx, e))?;
-                let out = Object::new(ctx.clone())?;
-                out.set("kind", imported.kind)?;
-                out.set(
-                    "material",
-                    TypedArray::<u8>::new(ctx.clone(), imported.material)?,
-                )?;
-                if let Some(bits) = imported.modulus_bits {
-                    out.set("modulusLength", bits)?;
-                }
-                if let Some(e) = imported.public_exponent {
-                    out.set("publicExponent", TypedArray::<u8>::new(ctx.clone(), e)?)?;
-                }
-                Ok::<_, rquickjs::Error>(out)
-            },
-        )?,
-    )?;
-    host.set(
-        "cryptoSign",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>,
-             algorithm: String,
-             hash: String,
-             curve: String,
-             key: TypedArray<'js, u8>,
-             data: TypedArray<'js, u8>| {
-                let signature =
-                    webcrypto::sign(&algorithm, &hash, &curve, &bytes_of(&key), &bytes_of(&data))
-                        .map_err(|e| crypto_error(&ctx, e))?;
-                ArrayBuffer::new(ctx, signature)
-            },
-        )?,
-    )?;
-    host.set(
-        "cryptoVerify",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>,
-             algorithm: String,
-             hash: String,
-             curve: String,
-             key: TypedArray<'js, u8>,
-             signature: TypedArray<'js, u8>,
-             data: TypedArray<'js, u8>| {
-                webcrypto::verify(
-                    &algorithm,
-                    &hash,
-                    &curve,
-                    &bytes_of(&key),
-                    &bytes_of(&signature),
-                    &bytes_of(&data),
-                )
-                .map_err(|e| crypto_error(&ctx, e))
-            },
-        )?,
-    )?;
-    host.set(
-        "cryptoDeriveBits",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>,
-             hash: String,
-             key: TypedArray<'js, u8>,
-             salt: TypedArray<'js, u8>,
-             iterations: u32,
-             length: usize| {
-                let bits = webcrypto::derive_bits(
-                    &hash,
-                    &bytes_of(&key),
-                    &bytes_of(&salt),
-                    iterations,
-                    length,
-                )
-                .map_err(|e| crypto_error(&ctx, e))?;
-                ArrayBuffer::new(ctx, bits)
-            },
-        )?,
-    )?;
-    host.set(
-        "cryptoExport",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'js>, format: String, curve: String, key: TypedArray<'js, u8>| {
-                let exported = webcrypto::export(&format, &curve, &bytes_of(&key))
-                    .map_err(|e| crypto_error(&ctx, e))?;
-                match exported {
-                    webcrypto::Exported::Bytes(bytes) => {
-                        ArrayBuffer::new(ctx, bytes).map(|b| b.into_value())
-                    }
-                    webcrypto::Exported::Jwk(jwk) => {
-                        rquickjs::String::from_str(ctx, &jwk.to_string()).map(|s| s.into_value())
-                    }
-                }
-            },
-        )?,
-    )?;
-    Ok(())
 }
 
 /// Installs the globals into a fresh context and returns the driver hooks.
