@@ -35,6 +35,22 @@ fn http_routes_run_with_the_request_and_answer_its_response() {
     assert_eq!(created.content_type, "text/plain");
     assert_eq!(created.body.len(), 32, "a document id: {created:?}");
 
+    // Authorization headers are the handler's business: an API key, Basic
+    // credentials or a token that is not a JWT do not refuse the request.
+    for auth in [
+        "Basic dXNlcjpwYXNz",
+        "Bearer sk_live_not_a_jwt",
+        "Token abc",
+    ] {
+        let reply = send(
+            agent()
+                .post(&format!("{}/http/messages", server.url))
+                .set("Authorization", auth),
+            Some(br#"{"author":"keyed","body":"with a key"}"#),
+        );
+        assert_eq!(reply.status, 201, "{auth}: {reply:?}");
+    }
+
     // A GET route reading the query string and running a query.
     let listed = request(&server, "GET", "/http/messages?author=webhook", None);
     assert_eq!(listed.status, 200, "{listed:?}");
@@ -77,7 +93,7 @@ fn http_routes_run_with_the_request_and_answer_its_response() {
         .iter()
         .filter(|e| e["udfType"] == "HttpAction" && e["identifier"] == "POST /messages")
         .collect();
-    assert_eq!(posts.len(), 2, "{entries:?}");
+    assert_eq!(posts.len(), 5, "{entries:?}");
     assert!(posts.iter().any(|e| e["error"].is_string()), "{posts:?}");
 
     // The CLI is told where HTTP actions are served, and functions see it

@@ -43,7 +43,7 @@ impl FromRequestParts<AppState> for CallContext {
 }
 
 /// Verifies a `Bearer` token against the active push's providers.
-async fn verify_user(state: &AppState, token: &str) -> Result<Identity, ApiError> {
+pub(crate) async fn verify_user(state: &AppState, token: &str) -> Result<Identity, ApiError> {
     let active = state.deployment.active();
     let (version, providers) = match &active {
         Some(push) => (push.auth_version, push.auth_providers.as_slice()),

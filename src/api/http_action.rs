@@ -3,13 +3,18 @@
 //! prefix removed from the path its routes match (convex-protocol.md §1.1).
 //! The function's Response becomes the HTTP response; a function that
 //! throws answers 500 with Convex's `{code, trace, data?}` body.
+//!
+//! The `Authorization` header never refuses the request: these are the
+//! app's own endpoints (webhooks, APIs with their own keys or Basic auth),
+//! so a header that is not the admin key or a JWT that verifies leaves the
+//! caller anonymous, and the handler sees it.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
 use crate::api::auth::Identity;
-use crate::api::context::CallContext;
+use crate::api::context::verify_user;
 use crate::error::ApiError;
 use crate::http::body::LimitedBody;
 use crate::http::request_id::RequestId;
@@ -57,13 +62,21 @@ impl IntoResponse for HttpActionResponse {
 /// `ANY /http` and `ANY /http/{*rest}`
 pub async fn serve(
     State(state): State<AppState>,
-    context: CallContext,
+    request_id: Option<axum::Extension<RequestId>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     LimitedBody(body): LimitedBody,
 ) -> Result<Response, ApiError> {
     record_function("http");
+    let request_id = request_id.map_or_else(|| RequestId::from_headers(&headers), |id| id.0);
+    let identity = match Identity::from_request(&headers, &uri, &state.admin_key) {
+        Ok(Identity::UnverifiedUserToken(token)) => verify_user(&state, &token)
+            .await
+            .unwrap_or(Identity::Anonymous),
+        Ok(identity) => identity,
+        Err(_) => Identity::Anonymous,
+    };
     let path = uri.path().strip_prefix("/http").unwrap_or("");
     let path = if path.is_empty() { "/" } else { path };
     let host = headers
@@ -81,8 +94,8 @@ pub async fn serve(
             })
             .collect(),
         body: (!body.is_empty()).then(|| body.to_vec()),
-        identity: context.identity,
-        request_id: context.request_id,
+        identity,
+        request_id,
     };
     let _slot = crate::api::handlers::acquire_slot(&state).await?;
     let mut response = state.functions.execute_http(request).await?;
