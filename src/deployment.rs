@@ -158,12 +158,19 @@ pub struct Deployment {
     pub schema_gate: Arc<SchemaGate>,
     dir: PathBuf,
     active: RwLock<Option<Arc<ActivePush>>>,
-    /// The variables set with `npx convex env` (persisted).
-    env: RwLock<Arc<BTreeMap<String, String>>>,
+    env: RwLock<Env>,
     /// `CONVEX_CLOUD_URL` and `CONVEX_SITE_URL`, which every function sees.
     system_env: BTreeMap<String, String>,
-    /// What functions see: `system_env` with `env` over it.
-    visible_env: RwLock<Arc<BTreeMap<String, String>>>,
+}
+
+/// The environment variables, replaced together.
+struct Env {
+    /// Set with `npx convex env` (persisted).
+    user: Arc<BTreeMap<String, String>>,
+    /// What functions see: the system variables with `user` over them. Kept
+    /// (not merged per call) so that each change is one `Arc`, which warm
+    /// contexts compare to skip re-installing `process.env`.
+    visible: Arc<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,8 +234,10 @@ impl Deployment {
             schema_gate: SchemaGate::new(DocumentValidators::default()),
             dir: dir.to_path_buf(),
             active: RwLock::new(None),
-            visible_env: RwLock::new(Arc::new(merge(&system_env, &env))),
-            env: RwLock::new(Arc::new(env)),
+            env: RwLock::new(Env {
+                visible: Arc::new(merge(&system_env, &env)),
+                user: Arc::new(env),
+            }),
             system_env,
         };
         if let Some(record) = deployment.load_current()? {
@@ -246,12 +255,12 @@ impl Deployment {
 
     /// The environment functions see: the user's variables over the system's.
     pub fn env(&self) -> Arc<BTreeMap<String, String>> {
-        self.visible_env.read().clone()
+        self.env.read().visible.clone()
     }
 
     /// The variables set by the user only.
     pub fn user_env(&self) -> Arc<BTreeMap<String, String>> {
-        self.env.read().clone()
+        self.env.read().user.clone()
     }
 
     /// What functions would see with the user's variables `user`.
@@ -261,7 +270,7 @@ impl Deployment {
 
     /// The user's variables with `changes` applied (`None` removes).
     pub fn env_with(&self, changes: &[(String, Option<String>)]) -> BTreeMap<String, String> {
-        let mut env = (**self.env.read()).clone();
+        let mut env = (*self.env.read().user).clone();
         for (k, v) in changes {
             match v {
                 Some(v) => env.insert(k.clone(), v.clone()),
@@ -277,8 +286,10 @@ impl Deployment {
             &self.dir.join(ENV_FILE),
             &serde_json::to_vec(&env).map_err(|e| DeploymentError::BadPush(e.to_string()))?,
         )?;
-        *self.visible_env.write() = Arc::new(merge(&self.system_env, &env));
-        *self.env.write() = Arc::new(env);
+        *self.env.write() = Env {
+            visible: Arc::new(merge(&self.system_env, &env)),
+            user: Arc::new(env),
+        };
         self.query_cache.clear();
         Ok(())
     }

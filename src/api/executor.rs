@@ -73,7 +73,7 @@ impl FunctionExecutor for NoRuntime {
         &self,
         request: HttpActionRequest,
     ) -> BoxFuture<'_, Result<HttpActionResponse, ApiError>> {
-        let what = format!("Cannot run the HTTP action for {}", request.url);
+        let what = format!("Cannot run the HTTP action for {}", request.url());
         Box::pin(async move { Err(no_runtime(what)) })
     }
 }

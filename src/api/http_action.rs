@@ -24,14 +24,30 @@ use crate::state::AppState;
 /// A request for the HTTP router, as the function sees it.
 #[derive(Debug, Clone)]
 pub struct HttpActionRequest {
-    /// The URL with the `/http` prefix removed: `http://<host>/<rest>?<query>`.
-    pub url: String,
+    /// The `Host` the request was sent to.
+    pub host: String,
+    /// The path with the `/http` prefix removed: what the routes match.
+    pub path: String,
+    /// The query string, without `?`.
+    pub query: Option<String>,
     pub method: String,
     pub headers: Vec<(String, String)>,
     /// `None` for a request without a body.
     pub body: Option<Vec<u8>>,
     pub identity: Identity,
     pub request_id: RequestId,
+}
+
+impl HttpActionRequest {
+    /// The URL the function sees: `http://<host><path>[?<query>]`.
+    pub fn url(&self) -> String {
+        let query = self
+            .query
+            .as_ref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        format!("http://{}{}{query}", self.host, self.path)
+    }
 }
 
 /// What the HTTP router answered.
@@ -78,14 +94,14 @@ pub async fn serve(
         Err(_) => Identity::Anonymous,
     };
     let path = uri.path().strip_prefix("/http").unwrap_or("");
-    let path = if path.is_empty() { "/" } else { path };
     let host = headers
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let request = HttpActionRequest {
-        url: format!("http://{host}{path}{query}"),
+        host: host.to_string(),
+        path: if path.is_empty() { "/" } else { path }.to_string(),
+        query: uri.query().map(str::to_string),
         method: method.as_str().to_string(),
         headers: headers
             .iter()

@@ -80,7 +80,7 @@ impl RuntimeExecutor {
                 )
             })?;
         let spec = json!({
-            "url": request.url,
+            "url": request.url(),
             "method": request.method,
             "headers": request.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             "body": request.body.as_ref().map(|b| b64().encode(b)),
@@ -104,14 +104,12 @@ impl RuntimeExecutor {
                 Some(js.to_string()),
             ),
             Err(ExecuteError::System(message)) => {
-                tracing::error!(%message, url = %request.url, "HTTP action failed with a system error");
+                tracing::error!(%message, url = %request.url(), "HTTP action failed with a system error");
                 return Err(ApiError::internal(message.clone()));
             }
         };
-        let path = request.url.splitn(4, '/').nth(3).unwrap_or("");
-        let path = path.split('?').next().unwrap_or("");
         self.deployment.logs.record(Execution {
-            identifier: format!("{} /{path}", request.method),
+            identifier: format!("{} {}", request.method, request.path),
             udf_type: UdfType::HttpAction.as_str(),
             request_id: request.request_id.as_str().to_string(),
             log_lines: outcome.log_lines,

@@ -11,6 +11,21 @@ use std::time::{Duration, Instant};
 use common::*;
 use storage::{IndexBounds, Order, StorageError, Value};
 
+/// Two transactions that both read `id`, then set its balance to 11 and 12.
+fn overlapping_writers(
+    db: &storage::Database,
+    id: &storage::DocumentId,
+) -> (storage::Transaction, storage::Transaction) {
+    let mut a = db.begin();
+    let mut b = db.begin();
+    for (tx, balance) in [(&mut a, 11.0), (&mut b, 12.0)] {
+        tx.get(id).unwrap();
+        tx.patch(id, vec![("balance".into(), Some(f(balance)))])
+            .unwrap();
+    }
+    (a, b)
+}
+
 #[test]
 fn write_after_read_conflicts_and_names_the_table() {
     let dir = tempfile::tempdir().unwrap();
@@ -21,14 +36,7 @@ fn write_after_read_conflicts_and_names_the_table() {
         .unwrap();
     setup.commit().unwrap();
 
-    let mut a = db.begin();
-    let mut b = db.begin();
-    a.get(&id).unwrap();
-    b.get(&id).unwrap();
-    a.patch(&id, vec![("balance".into(), Some(f(11.0)))])
-        .unwrap();
-    b.patch(&id, vec![("balance".into(), Some(f(12.0)))])
-        .unwrap();
+    let (a, b) = overlapping_writers(&db, &id);
     a.commit().unwrap();
     match b.commit() {
         Err(StorageError::Conflict { table, document }) => {
@@ -241,13 +249,7 @@ fn submitted_commits_are_awaited_and_report_conflicts() {
     assert_eq!(block_on(read.submit()).unwrap(), begin);
 
     // Of two overlapping writers, the second learns of its conflict.
-    let mut a = db.begin();
-    let mut b = db.begin();
-    for (tx, balance) in [(&mut a, 11.0), (&mut b, 12.0)] {
-        tx.get(&id).unwrap();
-        tx.patch(&id, vec![("balance".into(), Some(f(balance)))])
-            .unwrap();
-    }
+    let (a, b) = overlapping_writers(&db, &id);
     let (first, second) = (a.submit(), b.submit());
     assert!(block_on(first).is_ok());
     assert!(matches!(

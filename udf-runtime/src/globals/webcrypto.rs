@@ -230,11 +230,13 @@ fn curve_oid(curve: &str) -> Result<&'static [u8]> {
     }
 }
 
+/// Bytes of an uncompressed point: 0x04, then x and y.
 fn point_len(curve: &str) -> Result<usize> {
-    Ok(match curve_oid(curve)? {
-        c if c == OID_P256 => 65,
-        _ => 97,
-    })
+    match curve {
+        "P-256" => Ok(65),
+        "P-384" => Ok(97),
+        other => Err(unsupported(format!("named curve {other} is not supported"))),
+    }
 }
 
 fn check_point(curve: &str, point: &[u8]) -> Result<()> {

@@ -84,6 +84,11 @@ function rust(call) {
   }
 }
 
+/// An HMAC key's default length: the hash's block size.
+function hmacBits(hash) {
+  return hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512;
+}
+
 const USAGES = { secret: ["sign", "verify"], private: ["sign"], public: ["verify"] };
 const DERIVE_USAGES = ["deriveBits", "deriveKey"];
 
@@ -165,6 +170,12 @@ export function installCrypto(g, host) {
     return [hash, ""];
   }
 
+  /// `bytes` of PBKDF2 output (`spec`: {salt, iterations, hash}).
+  function pbkdf2(spec, key, bytes) {
+    const salt = new Uint8Array(toBytes(spec.salt, "PBKDF2 salt"));
+    return rust(() => host.cryptoDeriveBits(hashOf(spec), materialOf(key), salt, Number(spec.iterations) >>> 0, bytes));
+  }
+
   const subtle = {
     importKey,
     async exportKey(format, key) {
@@ -207,8 +218,7 @@ export function installCrypto(g, host) {
       if (!Number.isInteger(bits) || bits <= 0 || bits % 8 !== 0) {
         throw new DOMException("length must be a positive multiple of 8", "OperationError");
       }
-      const salt = new Uint8Array(toBytes(spec.salt, "PBKDF2 salt"));
-      return rust(() => host.cryptoDeriveBits(hashOf(spec), materialOf(baseKey), salt, Number(spec.iterations) >>> 0, bits / 8));
+      return pbkdf2(spec, baseKey, bits / 8);
     },
     async deriveKey(algorithm, baseKey, derivedKeyAlgorithm, extractable, keyUsages) {
       const spec = normalize(algorithm);
@@ -218,9 +228,8 @@ export function installCrypto(g, host) {
       }
       checkKey(spec, baseKey, "deriveKey");
       const hash = hashOf(target);
-      const bits = target.length ?? (hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512);
-      const salt = new Uint8Array(toBytes(spec.salt, "PBKDF2 salt"));
-      const secret = rust(() => host.cryptoDeriveBits(hashOf(spec), materialOf(baseKey), salt, Number(spec.iterations) >>> 0, Math.ceil(bits / 8)));
+      const bits = target.length ?? hmacBits(hash);
+      const secret = pbkdf2(spec, baseKey, Math.ceil(bits / 8));
       return importKey("raw", secret, { name: "HMAC", hash, length: bits }, extractable, keyUsages);
     },
     async generateKey(algorithm, extractable, keyUsages) {
@@ -229,7 +238,7 @@ export function installCrypto(g, host) {
         throw new DOMException(`generateKey for ${spec.name} is not supported yet`, "NotSupportedError");
       }
       const hash = hashOf(spec);
-      const bits = spec.length ?? (hash === "SHA-384" || hash === "SHA-512" ? 1024 : 512);
+      const bits = spec.length ?? hmacBits(hash);
       const secret = new Uint8Array(Math.ceil(bits / 8));
       fillRandom(secret);
       return importKey("raw", secret, { name: "HMAC", hash }, extractable, keyUsages);

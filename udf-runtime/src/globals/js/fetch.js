@@ -91,18 +91,22 @@ function partBytes(part) {
   return encoder().encode(String(part));
 }
 
+/// One Uint8Array holding `arrays` one after the other.
+function concatBytes(arrays) {
+  const out = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
+  let offset = 0;
+  for (const a of arrays) {
+    out.set(a, offset);
+    offset += a.length;
+  }
+  return out;
+}
+
 export class Blob {
   #bytes;
   #type;
   constructor(parts = [], options = {}) {
-    const chunks = Array.from(parts, partBytes);
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    this.#bytes = new Uint8Array(total);
-    let offset = 0;
-    for (const c of chunks) {
-      this.#bytes.set(c, offset);
-      offset += c.length;
-    }
+    this.#bytes = concatBytes(Array.from(parts, partBytes));
     const type = options?.type === undefined ? "" : String(options.type);
     this.#type = /[^\x20-\x7e]/.test(type) ? "" : type.toLowerCase();
   }
@@ -167,19 +171,14 @@ function extractBody(body) {
 
 /// The bytes of a body given as a ReadableStream of byte chunks.
 function concatChunks(chunks) {
-  const parts = chunks.map((chunk) => {
-    if (!(chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk))) {
-      throw new TypeError("A body stream must give Uint8Array chunks");
-    }
-    return toBytes(chunk, "body chunk");
-  });
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatBytes(
+    chunks.map((chunk) => {
+      if (!(chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk))) {
+        throw new TypeError("A body stream must give Uint8Array chunks");
+      }
+      return toBytes(chunk, "body chunk");
+    }),
+  );
 }
 
 async function readAll(stream) {

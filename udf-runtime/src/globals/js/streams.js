@@ -736,9 +736,9 @@ export function isDisturbed(stream) {
 /// with all its chunks queued, taking them; undefined for any other stream.
 export function takeAllQueued(stream) {
   const s = stateOf(stream);
-  if (s.reader !== null || s.disturbed || s.state !== "readable" || !s.closeRequested) {
-    return s.state === "closed" && !s.disturbed && s.reader === null ? [] : undefined;
-  }
+  if (s.reader !== null || s.disturbed) return undefined;
+  if (s.state === "closed") return [];
+  if (s.state !== "readable" || !s.closeRequested) return undefined;
   const chunks = s.queue;
   s.queue = [];
   s.disturbed = true;
